@@ -1,0 +1,101 @@
+# dracut-verity: build, install, test.
+# One static library (helpers/lib) shared by small binaries (helpers/*.c).
+
+VERSION    := 0.1
+PREFIX     ?= /usr
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/lib/dracut-verity
+DRACUTDIR  ?= $(PREFIX)/lib/dracut
+MODULEDIR  ?= $(DRACUTDIR)/modules.d/90verity-root
+DRACUTCONFDIR ?= $(DRACUTDIR)/dracut.conf.d
+DESTDIR    ?=
+
+B          ?= build
+CC         ?= cc
+PKGS       := blkid libcryptsetup libsystemd json-c libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CFLAGS     ?= -O2 -g
+WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
+ALL_CFLAGS := $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ihelpers/lib -DVR_VERSION='"$(VERSION)"' \
+              -DVR_LIBEXECDIR='"$(LIBEXECDIR)"'
+
+LIB_SRCS   := $(wildcard helpers/lib/*.c)
+LIB_OBJS   := $(patsubst helpers/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
+LIB        := $(B)/libverityroot.a
+BIN_SRCS   := $(wildcard helpers/*.c)
+BINS       := $(patsubst helpers/%.c,$(B)/%,$(BIN_SRCS))
+USER_BINS  := verity-root
+UNIT_SRCS  := $(wildcard test/unit/test-*.c)
+UNIT_BINS  := $(patsubst test/unit/%.c,$(B)/test/%,$(UNIT_SRCS))
+FUZZ_SRCS  := $(wildcard test/fuzz/fuzz-*.c)
+HEADERS    := $(wildcard helpers/lib/*.h)
+
+.PHONY: all install uninstall check check-unit check-asan fuzz fuzzers demo bench clean deps
+
+all: $(BINS)
+
+$(B)/lib/%.o: helpers/lib/%.c $(HEADERS) | $(B)/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/%: helpers/%.c $(LIB) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+$(B)/test/%: test/unit/%.c $(LIB) $(HEADERS) test/unit/testlib.h | $(B)/test
+	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka $(LDFLAGS)
+
+$(B)/lib $(B)/test:
+	mkdir -p $@
+
+unit-tests: $(UNIT_BINS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODULEDIR)
+	install -m 0755 $(B)/verity-root $(DESTDIR)$(BINDIR)/verity-root
+	for b in $(filter-out $(B)/verity-root,$(BINS)); do install -m 0755 $$b $(DESTDIR)$(LIBEXECDIR)/; done
+	for f in modules.d/90verity-root/*; do \
+		case $$f in *.sh) m=0755;; *) m=0644;; esac; \
+		sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $$f > $(DESTDIR)$(MODULEDIR)/$${f##*/}; \
+		chmod $$m $(DESTDIR)$(MODULEDIR)/$${f##*/}; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/verity-root
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODULEDIR)
+
+# Unit tests again, under AddressSanitizer and UBSan (clang), in their own build dir.
+asan:
+	$(MAKE) B=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all unit-tests
+
+fuzzers:
+	$(MAKE) B=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" all
+	mkdir -p build-fuzz/fuzz
+	for f in $(FUZZ_SRCS); do n=$${f##*/}; n=$${n%.c}; \
+		clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Ihelpers/lib -o build-fuzz/fuzz/$$n $$f \
+			build-fuzz/libverityroot.a $(PKG_LIBS) || exit 1; done
+
+# Long fuzzing runs (FUZZ_SECONDS each); make check runs a short smoke of the same targets.
+FUZZ_SECONDS ?= 300
+fuzz: fuzzers
+	test/run-fuzz.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+check: all unit-tests asan fuzzers
+	test/run-tests.sh
+
+demo: 
+	test/install-deps.sh
+	$(MAKE) all
+	test/demo.sh
+
+bench: all
+	test/bench/run.sh
+
+deps:
+	test/install-deps.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

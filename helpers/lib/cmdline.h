@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Kernel command line: the keys systemd's veritysetup generator knows, plus rd.verity.*. */
+#pragma once
+
+#include <stdbool.h>
+
+enum vr_sig_policy {
+        VR_SIG_OPTIONAL, /* default: verify a signature when one is found; roothash= alone is enough */
+        VR_SIG_REQUIRED, /* a valid signature from a trusted certificate is always needed */
+        VR_SIG_OFF,      /* signature partitions are ignored: only roothash= can supply a hash */
+};
+
+enum vr_corruption {
+        VR_CORRUPTION_EIO, /* default: reads of corrupted blocks fail */
+        VR_CORRUPTION_RESTART,
+        VR_CORRUPTION_PANIC,
+};
+
+enum vr_root_mode {
+        VR_ROOT_UNSET,   /* no root= at all: the generic UKI case */
+        VR_ROOT_AUTO,    /* root=gpt-auto or root=dissect */
+        VR_ROOT_MAPPER,  /* root=/dev/mapper/root */
+        VR_ROOT_OTHER,   /* anything else: not ours unless roothash= asks for verity */
+};
+
+#define VR_DEFAULT_TIMEOUT_SEC 30u
+
+struct vr_cmdline {
+        enum vr_root_mode root_mode;
+        char *root;              /* root= as given, or NULL */
+        int verity;              /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 off, 1 on */
+        char *roothash;          /* roothash= (hex, as given) */
+        char *root_data;         /* systemd.verity_root_data= (device path) */
+        char *root_hash_device;  /* systemd.verity_root_hash= (device path, systemd's meaning) */
+        char *root_options;      /* systemd.verity_root_options= */
+        char *usrhash;           /* usrhash= */
+        char *usr_data;          /* systemd.verity_usr_data= */
+        char *usr_hash_device;   /* systemd.verity_usr_hash= */
+        char *usr_options;       /* systemd.verity_usr_options= */
+        enum vr_sig_policy sig;  /* rd.verity.sig= */
+        unsigned timeout_sec;    /* rd.verity.timeout= */
+        enum vr_corruption corruption; /* rd.verity.corruption= */
+        bool check_full;         /* rd.verity.check=full */
+        bool kernel_sig;         /* rd.verity.kernel_sig=1: also hand the PKCS#7 to the kernel */
+};
+
+void vr_cmdline_init(struct vr_cmdline *c);
+void vr_cmdline_done(struct vr_cmdline *c);
+
+/* Parses a whole command line (shell-like quoting: "a b" and 'a b' keep spaces;
+ * key="value with spaces" too). Later keys override earlier ones; rd.-prefixed
+ * systemd keys override the plain ones. Unknown rd.verity.* keys log a warning;
+ * invalid values of known keys are an error naming the key (-EINVAL). */
+int vr_cmdline_parse(const char *line, struct vr_cmdline *c);
+
+/* Reads path (NULL: /proc/cmdline, or $VERITY_ROOT_CMDLINE when set, for tests). */
+int vr_cmdline_read(const char *path, struct vr_cmdline *c);
+
+/* True when this module should own the root verity device: root= unset, auto,
+ * /dev/mapper/root, or roothash= given — unless systemd.verity=0. */
+bool vr_cmdline_wants_root(const struct vr_cmdline *c);
+bool vr_cmdline_wants_usr(const struct vr_cmdline *c);
+
+const char *vr_sig_policy_to_string(enum vr_sig_policy p);
+const char *vr_corruption_to_string(enum vr_corruption c);

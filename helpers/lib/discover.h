@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Which partitions make up the root (or /usr) to boot, and why: the binding rules. */
+#pragma once
+
+#include <stdbool.h>
+#include "cmdline.h"
+#include "partition.h"
+#include "roothash.h"
+#include "signature.h"
+#include "superblock.h"
+
+enum vr_target { VR_TARGET_ROOT, VR_TARGET_USR };
+
+enum vr_hash_source {
+        VR_HASH_SOURCE_NONE,
+        VR_HASH_SOURCE_CMDLINE,   /* roothash=/usrhash=: trusted because the cmdline is */
+        VR_HASH_SOURCE_SIGNATURE, /* rootHash of a signature partition verified by a trusted cert */
+};
+
+struct vr_discover_config {
+        enum vr_target target;
+        const char *arch;            /* DPS arch name; NULL: the running one */
+        const char *trusted_hash;    /* roothash= / usrhash= as given, or NULL */
+        enum vr_sig_policy sig;
+        const struct vr_trust_store *trust;
+        const char *boot_disk;       /* disk holding LoaderDevicePartUUID, or NULL */
+        bool deep;                   /* also verify every data block (inspect default) */
+        vr_progress_fn progress;
+        void *progress_userdata;
+};
+
+struct vr_verdict {
+        int error;                   /* 0: would boot; <0: refused (-errno) */
+        bool incomplete;             /* refused only because something is missing (may still appear) */
+        char reason[768];            /* one line naming the cause and the partition at fault */
+        const struct vr_partition *data, *hash, *sig; /* into the list; hash == data when appended */
+        bool appended;
+        struct vr_roothash roothash;
+        char roothash_hex[2 * VR_ROOTHASH_MAX + 1];
+        enum vr_hash_source source;
+        char signature_status[512];  /* "valid, signed by CN=x (/etc/verity.d/x.crt)", "none", ... */
+        char *signature_base64;      /* the PKCS#7 for root-hash-signature=, when verified */
+        char choice[512];            /* why this candidate among several (A/B), or empty */
+        struct vr_verity_params params;
+        uint64_t bad_block;          /* with deep checks: first corrupted data block */
+};
+
+/* Applies the binding rules to the partition list and fills v. Always returns v->error. */
+int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *v);
+void vr_verdict_done(struct vr_verdict *v);
+
+const char *vr_hash_source_to_string(enum vr_hash_source s);

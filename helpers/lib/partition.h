@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Partitions of a disk image (libblkid) or of the running system (sd-device). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-device.h>
+#include <systemd/sd-id128.h>
+
+struct vr_partition {
+        char *node;            /* what to open: /dev/vda3, or the image file / whole disk */
+        uint64_t node_offset;  /* where the partition starts inside node, in bytes */
+        char *disk;            /* identity of the whole disk: "/dev/vda" or the image path */
+        unsigned partno;       /* 1-based GPT entry number */
+        sd_id128_t type;       /* GPT partition type */
+        sd_id128_t uuid;       /* GPT PARTUUID */
+        char *label;           /* GPT partition name, may be NULL */
+        uint64_t flags;        /* GPT attribute bits */
+        uint64_t offset;       /* start on the disk, bytes */
+        uint64_t size;         /* bytes */
+};
+
+struct vr_partition_list {
+        struct vr_partition *items;
+        size_t n;
+};
+
+/* A bounded window onto an open file, named for messages ("partition 3 (root-verity) of disk.img"). */
+struct vr_region {
+        int fd;
+        uint64_t offset; /* of byte 0 of the region inside fd */
+        uint64_t size;
+        const char *what;
+};
+
+/* Reads len bytes at off inside the region; -ERANGE (logged, naming r->what) past its end. */
+int vr_region_read(const struct vr_region *r, void *buf, size_t len, uint64_t off);
+
+/* Enumerates the GPT of an image file or whole-disk device with libblkid (no root, no
+ * loop devices). A disk without a GPT yields -ENOMEDIUM with a message naming path;
+ * unreadable or malformed tables a message naming path and the cause. */
+int vr_partitions_from_image(const char *path, struct vr_partition_list *list);
+
+/* Appends every GPT partition udev has probed (ID_PART_ENTRY_* properties). */
+int vr_partitions_from_udev(struct vr_partition_list *list);
+/* One sd_device (DEVTYPE=partition) to a vr_partition; -ENOENT when not GPT-probed yet. */
+int vr_partition_from_device(sd_device *d, struct vr_partition *out);
+
+int vr_partition_list_append(struct vr_partition_list *list, struct vr_partition *p); /* takes ownership */
+void vr_partition_done(struct vr_partition *p);
+void vr_partition_list_done(struct vr_partition_list *list);
+
+/* Opens p->node read-only and fills region (offset = node_offset, size = p->size).
+ * what is a caller-owned name buffer of at least 256 bytes that the region points to. */
+int vr_partition_open(const struct vr_partition *p, struct vr_region *region, char *what, size_t whatlen);
+
+/* "partition 3 (root-verity, PARTUUID=...) on disk.img" into buf. */
+const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The DPS root-verity-sig partition: NUL-padded JSON with a detached PKCS#7 signature. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "partition.h"
+
+#define VR_SIGNATURE_MAX_SIZE (4u * 1024u * 1024u)
+#define VR_DEFAULT_CERT_DIR "/etc/verity.d"
+
+struct vr_signature {
+        char *root_hash;              /* "rootHash" exactly as stored (must be lowercase hex) */
+        bool has_fingerprint;
+        unsigned char fingerprint[32]; /* "certificateFingerprint": SHA-256 of the DER cert */
+        unsigned char *pkcs7;         /* "signature" decoded from base64 (DER) */
+        size_t pkcs7_len;
+        char *pkcs7_base64;           /* as stored, for systemd-veritysetup root-hash-signature=base64: */
+};
+
+/* Parses a signature partition's bytes. Rejects: more than 4 MiB, malformed JSON, a
+ * non-NUL byte after the JSON text, missing or mistyped rootHash/signature, a rootHash
+ * that is not hex, a fingerprint that is not 64 hex digits, bad base64. Each error is
+ * logged naming `what` and the field; returns -EBADMSG (-EFBIG for size). */
+int vr_signature_parse(const void *buf, size_t len, const char *what, struct vr_signature *out);
+/* Reads the whole region (size checked first) and parses it. */
+int vr_signature_read(const struct vr_region *r, struct vr_signature *out);
+void vr_signature_done(struct vr_signature *s);
+
+struct vr_cert;
+struct vr_trust_store {
+        struct vr_cert **certs;
+        size_t n;
+        char *dir;
+};
+
+/* Loads every *.crt (PEM) in dir; other names are ignored. A missing directory is an
+ * empty store; an unreadable or non-PEM *.crt file is a warning naming it, and skipped. */
+int vr_trust_store_load(const char *dir, struct vr_trust_store *ts);
+void vr_trust_store_done(struct vr_trust_store *ts);
+
+/* Verifies s->pkcs7 as a detached signature over the bytes of s->root_hash, signed by
+ * the trusted certificate whose fingerprint matches (or, without a fingerprint, by any
+ * trusted certificate). No chain building: trust is the pinned certificate itself.
+ * On success returns 0 and, if ret_signer, the signer's subject ("CN=...") and file.
+ * Errors, logged naming `what`: -ENOKEY (no trusted certificates / unknown fingerprint),
+ * -EKEYREJECTED (signature does not verify). */
+int vr_signature_verify(const struct vr_signature *s, const struct vr_trust_store *ts, const char *what,
+                        char **ret_signer);

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "util.h"
+
+static int log_max_level = VR_LOG_INFO;
+static const char *log_prefix = "verity-root";
+static char last_error[512];
+
+void vr_log_set_level(int level) { log_max_level = level; }
+void vr_log_set_prefix(const char *prefix) { log_prefix = prefix; }
+const char *vr_log_last_error(void) { return last_error; }
+void vr_log_clear_last_error(void) { last_error[0] = 0; }
+
+int vr_log_internal(int level, int error, const char *fmt, ...) {
+        char buf[sizeof(last_error)];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+
+        if (level <= VR_LOG_ERR)
+                memcpy(last_error, buf, sizeof(buf));
+        if (level <= log_max_level)
+                fprintf(stderr, "%s: %s\n", log_prefix, buf);
+
+        error = error < 0 ? -error : error;
+        return -error;
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int vr_hex_decode(const char *hex, size_t hexlen, unsigned char *out, size_t outlen) {
+        if (hexlen % 2 != 0 || hexlen / 2 != outlen)
+                return -EINVAL;
+        for (size_t i = 0; i < outlen; i++) {
+                int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                out[i] = (unsigned char) (hi << 4 | lo);
+        }
+        return 0;
+}
+
+void vr_hex_encode(const unsigned char *in, size_t len, char *out) {
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < len; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 15];
+        }
+        out[2 * len] = 0;
+}
+
+int vr_pread_full(int fd, void *buf, size_t len, uint64_t offset) {
+        unsigned char *p = buf;
+        while (len > 0) {
+                ssize_t n = pread(fd, p, len, (off_t) offset);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= (size_t) n;
+                offset += (uint64_t) n;
+        }
+        return 0;
+}

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs every Debian 12 package needed to build, test and demo dracut-verity.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+pkgs="build-essential pkgconf clang libclang-rt-14-dev llvm
+libblkid-dev libcryptsetup-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev
+dracut-core systemd cryptsetup-bin erofs-utils squashfs-tools e2fsprogs fdisk util-linux
+openssl busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
+systemd-boot-efi ovmf"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root (apt-get)" >&2
+	exit 1
+fi
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $pkgs

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared by the cmocka unit tests: temp files as regions, running fixture scripts. */
+#pragma once
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "partition.h"
+#include "util.h"
+
+/* A scratch directory for this test binary, removed by the caller's teardown if wanted. */
+static inline const char *test_tmpdir(void) {
+        static char dir[256];
+        if (!dir[0]) {
+                const char *base = getenv("TMPDIR");
+                snprintf(dir, sizeof(dir), "%s/vrtest.XXXXXX", base ? base : "/tmp");
+                assert_non_null(mkdtemp(dir));
+        }
+        return dir;
+}
+
+/* Writes len bytes to a new file in the scratch dir and returns an open region on it. */
+static inline struct vr_region test_region_from_bytes(const void *buf, size_t len, const char *what) {
+        static unsigned counter;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/blob%u", test_tmpdir(), counter++);
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        if (len > 0)
+                assert_int_equal(write(fd, buf, len), (ssize_t) len);
+        return (struct vr_region) { .fd = fd, .offset = 0, .size = len, .what = what };
+}
+
+/* Runs a shell command (fixture scripts in test/lib), failing the test on non-zero exit. */
+static inline void test_sh(const char *fmt, ...) {
+        char cmd[4096];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        int r = system(cmd);
+        if (r != 0)
+                fail_msg("command failed (%d): %s", r, cmd);
+}
+
+/* The last error logged by the library must contain needle. */
+#define assert_last_error_contains(needle)                                                  \
+        do {                                                                                \
+                const char *_e = vr_log_last_error();                                       \
+                if (!strstr(_e, (needle)))                                                  \
+                        fail_msg("expected error containing \"%s\", got \"%s\"", (needle), _e); \
+        } while (0)
