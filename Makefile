@@ -17,6 +17,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS     ?= -O2 -g
 WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
+# Messages are truncated on purpose when they do not fit; gcc alone warns about it.
+ifeq ($(findstring clang,$(CC)),)
+WARN       += -Wno-format-truncation
+endif
 ALL_CFLAGS := $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ihelpers/lib -DVR_VERSION='"$(VERSION)"' \
               -DVR_LIBEXECDIR='"$(LIBEXECDIR)"'
 

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include "cmdline.h"
+#include "hashtree.h"
 #include "partition.h"
 #include "roothash.h"
 #include "signature.h"

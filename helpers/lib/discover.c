@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The binding rules: from a list of partitions and a trust policy to one verdict. */
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+
+#include "discover.h"
+#include "dps.h"
+#include "hashtree.h"
+#include "util.h"
+
+struct role_set {
+        enum vr_part_role data, hash, sig;
+};
+
+static struct role_set roles_for(enum vr_target t) {
+        if (t == VR_TARGET_USR)
+                return (struct role_set) { VR_ROLE_USR, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG };
+        return (struct role_set) { VR_ROLE_ROOT, VR_ROLE_ROOT_VERITY, VR_ROLE_ROOT_VERITY_SIG };
+}
+
+static const char *target_name(enum vr_target t) {
+        return t == VR_TARGET_USR ? "usr" : "root";
+}
+
+const char *vr_hash_source_to_string(enum vr_hash_source s) {
+        switch (s) {
+        case VR_HASH_SOURCE_CMDLINE:
+                return "cmdline";
+        case VR_HASH_SOURCE_SIGNATURE:
+                return "signature";
+        default:
+                return "none";
+        }
+}
+
+_printf_(3, 4) static int refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+        va_end(ap);
+        v->error = error < 0 ? error : -error;
+        return v->error;
+}
+
+/* Refused only because a piece is missing: at boot, waiting for more devices may help. */
+#define refuse_incomplete(v, ...) (((v)->incomplete = true), refuse((v), -ENXIO, __VA_ARGS__))
+
+static bool has_role(const struct vr_partition *p, const char *arch, enum vr_part_role role) {
+        sd_id128_t want;
+        return vr_dps_type(arch, role, &want) >= 0 && sd_id128_equal(p->type, want);
+}
+
+static const char *describe(const struct vr_partition *p, char buf[static 256]) {
+        return vr_partition_describe(p, buf, 256);
+}
+
+/* All partitions with this PARTUUID, restricted to one disk when disk is set. */
+static size_t find_by_uuid(const struct vr_partition_list *parts, sd_id128_t uuid, const char *disk,
+                           const struct vr_partition **found, size_t max) {
+        size_t n = 0;
+        for (size_t i = 0; i < parts->n; i++) {
+                const struct vr_partition *p = &parts->items[i];
+                if (!sd_id128_equal(p->uuid, uuid))
+                        continue;
+                if (disk && !streq(p->disk, disk))
+                        continue;
+                if (n < max)
+                        found[n] = p;
+                n++;
+        }
+        return n;
+}
+
+/* Compares version-ish labels: runs of digits numerically, the rest bytewise
+ * (the order systemd uses to pick the newest of several A/B partitions). */
+static int label_version_compare(const char *a, const char *b) {
+        a = a ?: "";
+        b = b ?: "";
+        while (*a || *b) {
+                if (isdigit((unsigned char) *a) && isdigit((unsigned char) *b)) {
+                        while (*a == '0')
+                                a++;
+                        while (*b == '0')
+                                b++;
+                        size_t la = 0, lb = 0;
+                        while (isdigit((unsigned char) a[la]))
+                                la++;
+                        while (isdigit((unsigned char) b[lb]))
+                                lb++;
+                        if (la != lb)
+                                return la < lb ? -1 : 1;
+                        int c = strncmp(a, b, la);
+                        if (c != 0)
+                                return c < 0 ? -1 : 1;
+                        a += la;
+                        b += lb;
+                        continue;
+                }
+                if (*a != *b)
+                        return (unsigned char) *a < (unsigned char) *b ? -1 : 1;
+                a++;
+                b++;
+        }
+        return 0;
+}
+
+struct candidate {
+        const struct vr_partition *data, *hash, *sig;
+        bool appended;
+        struct vr_roothash roothash;
+        struct vr_verity_params params;
+        char *signer;
+        char *signature_base64;
+};
+
+static void candidate_done(struct candidate *c) {
+        free(c->signer);
+        free(c->signature_base64);
+        *c = (struct candidate) {};
+}
+
+static int open_region(const struct vr_partition *p, struct vr_region *r, char *what, size_t len) {
+        int k = vr_partition_open(p, r, what, len);
+        if (k < 0)
+                return k;
+        return 0;
+}
+
+/* With a root hash in hand: find data and hash partitions by the PARTUUIDs it derives,
+ * check their types and disk, read the superblock and check the top of the tree. */
+static int bind_partitions(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
+                           const char *arch, const char *disk, struct candidate *c, struct vr_verdict *v) {
+        struct role_set roles = roles_for(cfg->target);
+        const struct vr_partition *found[4];
+        unsigned char u[16];
+        sd_id128_t data_uuid, hash_uuid;
+        char d1[256], d2[256];
+        size_t n;
+        int r;
+
+        vr_roothash_data_uuid(&c->roothash, u);
+        memcpy(data_uuid.bytes, u, 16);
+        vr_roothash_verity_uuid(&c->roothash, u);
+        memcpy(hash_uuid.bytes, u, 16);
+
+        n = find_by_uuid(parts, data_uuid, disk, found, ELEMENTSOF(found));
+        if (n == 0)
+                return refuse_incomplete(v, "no %s partition with PARTUUID=" SD_ID128_UUID_FORMAT_STR
+                                         " (derived from the root hash) found%s%s",
+                                         target_name(cfg->target), SD_ID128_FORMAT_VAL(data_uuid),
+                                         disk ? " on " : "", disk ?: "");
+        if (n > 1)
+                return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" SD_ID128_UUID_FORMAT_STR ": %s and %s",
+                              n, SD_ID128_FORMAT_VAL(data_uuid), describe(found[0], d1), describe(found[1], d2));
+        c->data = found[0];
+        if (!has_role(c->data, arch, roles.data))
+                return refuse(v, -EMEDIUMTYPE, "%s has the PARTUUID derived from the root hash but not the %s type (%s-%s)",
+                              describe(c->data, d1), vr_part_role_to_string(roles.data),
+                              vr_part_role_to_string(roles.data), arch);
+
+        n = find_by_uuid(parts, hash_uuid, disk, found, ELEMENTSOF(found));
+        if (n > 1)
+                return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" SD_ID128_UUID_FORMAT_STR ": %s and %s",
+                              n, SD_ID128_FORMAT_VAL(hash_uuid), describe(found[0], d1), describe(found[1], d2));
+
+        struct vr_region data_region = { .fd = -1 }, hash_region = { .fd = -1 };
+        char data_what[256], hash_what[256];
+        r = open_region(c->data, &data_region, data_what, sizeof(data_what));
+        if (r < 0)
+                return refuse(v, r, "cannot open %s: %s", describe(c->data, d1), strerror(-r));
+
+        if (n == 0) {
+                /* No verity partition: the tree may be appended to the data partition. */
+                r = vr_superblock_find_appended(&data_region, &c->params);
+                if (r < 0) {
+                        close(data_region.fd);
+                        return refuse_incomplete(v, "missing %s-verity partition with PARTUUID=" SD_ID128_UUID_FORMAT_STR
+                                                 " for %s, and no hash tree appended to it",
+                                                 target_name(cfg->target), SD_ID128_FORMAT_VAL(hash_uuid), data_what);
+                }
+                c->hash = c->data;
+                c->appended = true;
+                hash_region = data_region;
+        } else {
+                c->hash = found[0];
+                if (!has_role(c->hash, arch, roles.hash)) {
+                        close(data_region.fd);
+                        return refuse(v, -EMEDIUMTYPE, "%s has the PARTUUID derived from the root hash but not the %s type",
+                                      describe(c->hash, d1), vr_part_role_to_string(roles.hash));
+                }
+                if (!streq(c->hash->disk, c->data->disk)) {
+                        close(data_region.fd);
+                        return refuse(v, -EXDEV, "%s and %s are on different disks; data, hash and signature of one %s must share a disk",
+                                      describe(c->data, d1), describe(c->hash, d2), target_name(cfg->target));
+                }
+                r = open_region(c->hash, &hash_region, hash_what, sizeof(hash_what));
+                if (r < 0) {
+                        close(data_region.fd);
+                        return refuse(v, r, "cannot open %s: %s", describe(c->hash, d1), strerror(-r));
+                }
+                r = vr_superblock_read(&hash_region, 0, &c->params);
+                if (r < 0) {
+                        refuse(v, r, "%s", vr_log_last_error());
+                        goto out;
+                }
+        }
+
+        if (vr_hash_algorithm_size(c->params.algorithm) != c->roothash.len) {
+                r = refuse(v, -EBADMSG, "root hash has %zu bytes but the hash tree in %s uses %s",
+                           c->roothash.len, hash_region.what, c->params.algorithm);
+                goto out;
+        }
+        uint64_t data_bytes = c->params.data_blocks * c->params.data_block_size;
+        if (!c->appended && data_bytes > c->data->size) {
+                r = refuse(v, -EBADMSG, "hash tree in %s covers %" PRIu64 " bytes but %s has only %" PRIu64,
+                           hash_region.what, data_bytes, data_region.what, c->data->size);
+                goto out;
+        }
+
+        r = vr_hashtree_check_root(&c->params, &hash_region, &c->roothash);
+        if (r < 0) {
+                refuse(v, r, "%s", vr_log_last_error());
+                goto out;
+        }
+        if (cfg->deep) {
+                r = vr_hashtree_verify_all(&c->params, &data_region, &hash_region, &c->roothash, cfg->progress,
+                                           cfg->progress_userdata, &v->bad_block);
+                if (r < 0) {
+                        refuse(v, r, "%s", vr_log_last_error());
+                        goto out;
+                }
+        }
+        r = 0;
+out:
+        if (hash_region.fd != data_region.fd)
+                close(hash_region.fd);
+        close(data_region.fd);
+        return r;
+}
+
+/* Reads and verifies one signature partition; on success c->roothash is what it signs. */
+static int check_signature(const struct vr_partition *sig, const struct vr_discover_config *cfg, struct candidate *c,
+                           struct vr_verdict *v) {
+        _cleanup_(vr_signature_done) struct vr_signature s = {};
+        struct vr_region region = { .fd = -1 };
+        char what[256], d[256];
+        int r;
+
+        r = open_region(sig, &region, what, sizeof(what));
+        if (r < 0)
+                return refuse(v, r, "cannot open %s: %s", describe(sig, d), strerror(-r));
+        r = vr_signature_read(&region, &s);
+        close(region.fd);
+        if (r < 0)
+                return refuse(v, r, "%s", vr_log_last_error());
+
+        r = vr_roothash_parse(s.root_hash, NULL, what, &c->roothash);
+        if (r < 0)
+                return refuse(v, r, "%s", vr_log_last_error());
+
+        if (!cfg->trust || cfg->trust->n == 0)
+                return refuse(v, -ENOKEY, "%s is signed, but no trusted certificates are installed (%s/*.crt)", what,
+                              cfg->trust && cfg->trust->dir ? cfg->trust->dir : VR_DEFAULT_CERT_DIR);
+        r = vr_signature_verify(&s, cfg->trust, what, &c->signer);
+        if (r < 0)
+                return refuse(v, r, "%s", vr_log_last_error());
+
+        c->sig = sig;
+        c->signature_base64 = TAKE_PTR(s.pkcs7_base64);
+        return 0;
+}
+
+static void fill_verdict(struct vr_verdict *v, struct candidate *c, enum vr_hash_source source) {
+        v->error = 0;
+        v->incomplete = false;
+        v->reason[0] = 0;
+        v->data = c->data;
+        v->hash = c->hash;
+        v->sig = c->sig;
+        v->appended = c->appended;
+        v->roothash = c->roothash;
+        vr_roothash_to_string(&c->roothash, v->roothash_hex);
+        v->source = source;
+        v->params = c->params;
+        free(v->signature_base64);
+        v->signature_base64 = TAKE_PTR(c->signature_base64);
+        if (c->signer)
+                snprintf(v->signature_status, sizeof(v->signature_status), "valid, signed by %s", c->signer);
+}
+
+/* rd.verity.sig=required|optional with a cmdline hash: look for a signature over that same hash. */
+static int check_cmdline_hash_signature(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
+                                        const char *arch, struct candidate *c, struct vr_verdict *v) {
+        struct role_set roles = roles_for(cfg->target);
+        char hex[2 * VR_ROOTHASH_MAX + 1], d[256];
+        size_t seen = 0;
+
+        vr_roothash_to_string(&c->roothash, hex);
+        for (size_t i = 0; i < parts->n; i++) {
+                const struct vr_partition *p = &parts->items[i];
+                if (!has_role(p, arch, roles.sig) || !streq(p->disk, c->data->disk))
+                        continue;
+                seen++;
+                struct candidate sc = {};
+                struct vr_verdict sv = {};
+                int r = check_signature(p, cfg, &sc, &sv);
+                if (r >= 0 && sc.roothash.len == c->roothash.len &&
+                    memcmp(sc.roothash.bytes, c->roothash.bytes, c->roothash.len) == 0) {
+                        c->sig = p;
+                        c->signer = TAKE_PTR(sc.signer);
+                        c->signature_base64 = TAKE_PTR(sc.signature_base64);
+                        candidate_done(&sc);
+                        return 0;
+                }
+                if (r >= 0)
+                        snprintf(sv.reason, sizeof(sv.reason), "%s signs root hash %s, not %s", describe(p, d),
+                                 vr_roothash_to_string(&sc.roothash, (char[2 * VR_ROOTHASH_MAX + 1]) {}), hex);
+                snprintf(v->signature_status, sizeof(v->signature_status), "not valid: %s", sv.reason);
+                candidate_done(&sc);
+        }
+
+        if (cfg->sig == VR_SIG_REQUIRED) {
+                if (seen == 0)
+                        return refuse(v, -ENOKEY, "signature required (rd.verity.sig=required) but no %s partition on %s",
+                                      vr_part_role_to_string(roles.sig), c->data->disk);
+                return refuse(v, -EKEYREJECTED, "signature required (rd.verity.sig=required): %s",
+                              v->signature_status + strlen("not valid: "));
+        }
+        if (seen == 0)
+                snprintf(v->signature_status, sizeof(v->signature_status), "none (root hash trusted from the cmdline)");
+        return 0;
+}
+
+static int discover_trusted_hash(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
+                                 const char *arch, struct vr_verdict *v) {
+        struct candidate c = {};
+        const char *disk = NULL;
+        int r;
+
+        r = vr_roothash_parse(cfg->trusted_hash, NULL, cfg->target == VR_TARGET_USR ? "usrhash=" : "roothash=",
+                              &c.roothash);
+        if (r < 0)
+                return refuse(v, r, "%s", vr_log_last_error());
+
+        /* Prefer the disk we booted from when the boot loader told us which one it is. */
+        if (cfg->boot_disk) {
+                unsigned char u[16];
+                sd_id128_t id;
+                const struct vr_partition *f[1];
+                vr_roothash_data_uuid(&c.roothash, u);
+                memcpy(id.bytes, u, 16);
+                if (find_by_uuid(parts, id, cfg->boot_disk, f, 1) > 0)
+                        disk = cfg->boot_disk;
+        }
+
+        r = bind_partitions(parts, cfg, arch, disk, &c, v);
+        if (r >= 0 && cfg->sig != VR_SIG_OFF)
+                r = check_cmdline_hash_signature(parts, cfg, arch, &c, v);
+        if (r >= 0) {
+                char status[sizeof(v->signature_status)];
+                memcpy(status, v->signature_status, sizeof(status));
+                fill_verdict(v, &c, VR_HASH_SOURCE_CMDLINE);
+                if (!c.signer && status[0])
+                        memcpy(v->signature_status, status, sizeof(status));
+                if (cfg->sig == VR_SIG_OFF)
+                        snprintf(v->signature_status, sizeof(v->signature_status),
+                                 "not checked (rd.verity.sig=off)");
+        }
+        candidate_done(&c);
+        return v->error;
+}
+
+static int discover_signed(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
+                           const char *arch, struct vr_verdict *v) {
+        struct role_set roles = roles_for(cfg->target);
+        struct candidate best = {};
+        size_t n_valid = 0, n_sig = 0, n_ties = 0;
+        struct vr_verdict first_refusal = {};
+        char d1[256], d2[256];
+        const struct vr_partition *tie = NULL;
+
+        for (int pass = 0; pass < 2 && n_valid == 0; pass++) {
+                /* First pass: the boot disk only, when known; second: every disk. */
+                if (pass == 0 && !cfg->boot_disk)
+                        continue;
+                for (size_t i = 0; i < parts->n; i++) {
+                        const struct vr_partition *p = &parts->items[i];
+                        if (!has_role(p, arch, roles.sig))
+                                continue;
+                        if (pass == 0 && !streq(p->disk, cfg->boot_disk))
+                                continue;
+                        if (p->flags & VR_GPT_FLAG_NO_AUTO) {
+                                log_debug("Ignoring %s: GPT no-auto flag set", describe(p, d1));
+                                continue;
+                        }
+                        n_sig++;
+
+                        struct candidate c = {};
+                        struct vr_verdict cv = {};
+                        int r = check_signature(p, cfg, &c, &cv);
+                        if (r >= 0)
+                                r = bind_partitions(parts, cfg, arch, p->disk, &c, &cv);
+                        if (r < 0) {
+                                /* Report the first definitive refusal; a missing piece only if nothing else. */
+                                if (first_refusal.error == 0 || (first_refusal.incomplete && !cv.incomplete)) {
+                                        first_refusal = cv;
+                                        cv.signature_base64 = NULL;
+                                }
+                                vr_verdict_done(&cv);
+                                candidate_done(&c);
+                                continue;
+                        }
+                        c.sig = p;
+                        n_valid++;
+                        int cmp = best.data ? label_version_compare(c.data->label, best.data->label) : 1;
+                        if (cmp > 0) {
+                                candidate_done(&best);
+                                best = c;
+                                n_ties = 0;
+                                tie = NULL;
+                        } else {
+                                if (cmp == 0) {
+                                        n_ties++;
+                                        tie = c.data;
+                                }
+                                candidate_done(&c);
+                        }
+                        vr_verdict_done(&cv);
+                }
+        }
+
+        if (n_valid == 0) {
+                candidate_done(&best);
+                if (first_refusal.error != 0) {
+                        *v = first_refusal;
+                        return v->error;
+                }
+                if (n_sig == 0) {
+                        for (size_t i = 0; i < parts->n; i++)
+                                if (has_role(&parts->items[i], arch, roles.hash))
+                                        return refuse(v, -ENOKEY, "%s has no %s partition beside it and no %s= was given: "
+                                                      "nothing says which root hash to trust",
+                                                      describe(&parts->items[i], d1), vr_part_role_to_string(roles.sig),
+                                                      cfg->target == VR_TARGET_USR ? "usrhash" : "roothash");
+                        return refuse_incomplete(v, "no signed %s found: no %s-%s partition with a trusted signature",
+                                                 target_name(cfg->target), vr_part_role_to_string(roles.sig), arch);
+                }
+                return refuse(v, -ENOKEY, "no usable signature partition");
+        }
+        if (n_ties > 0) {
+                refuse(v, -ENOTUNIQ, "ambiguous: %zu signed %s candidates with the same version label: %s and %s",
+                       n_ties + 1, target_name(cfg->target), describe(best.data, d1), describe(tie, d2));
+                candidate_done(&best);
+                return v->error;
+        }
+        fill_verdict(v, &best, VR_HASH_SOURCE_SIGNATURE);
+        if (n_valid > 1)
+                snprintf(v->choice, sizeof(v->choice), "chose %s: newest version label of %zu signed candidates",
+                         describe(best.data, d1), n_valid);
+        candidate_done(&best);
+        return 0;
+}
+
+int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *v) {
+        const char *arch = cfg->arch ?: vr_dps_native_arch();
+
+        vr_verdict_done(v);
+        *v = (struct vr_verdict) {};
+        if (cfg->trusted_hash)
+                return discover_trusted_hash(parts, cfg, arch, v);
+        if (cfg->sig == VR_SIG_OFF)
+                return refuse(v, -ENOKEY, "no %s= given and rd.verity.sig=off ignores signature partitions: no root hash to trust",
+                              cfg->target == VR_TARGET_USR ? "usrhash" : "roothash");
+        return discover_signed(parts, cfg, arch, v);
+}
+
+void vr_verdict_done(struct vr_verdict *v) {
+        free(v->signature_base64);
+        v->signature_base64 = NULL;
+}

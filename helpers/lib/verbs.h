@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The verbs of the verity-root CLI; each returns the process exit status. */
+#pragma once
+
+int vr_verb_inspect(int argc, char **argv);
