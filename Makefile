@@ -35,7 +35,7 @@ UNIT_BINS  := $(patsubst test/unit/%.c,$(B)/test/%,$(UNIT_SRCS))
 FUZZ_SRCS  := $(wildcard test/fuzz/fuzz-*.c)
 HEADERS    := $(wildcard helpers/lib/*.h)
 
-.PHONY: all install uninstall check check-unit check-asan fuzz fuzzers demo bench clean deps
+.PHONY: all install uninstall check unit-tests asan fuzz fuzzers fuzz-bins demo bench clean deps
 
 all: $(BINS)
 
@@ -76,11 +76,13 @@ asan:
 		LDFLAGS="-fsanitize=address,undefined" all unit-tests
 
 fuzzers:
-	$(MAKE) B=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" all
-	mkdir -p build-fuzz/fuzz
-	for f in $(FUZZ_SRCS); do n=$${f##*/}; n=$${n%.c}; \
-		clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Ihelpers/lib -o build-fuzz/fuzz/$$n $$f \
-			build-fuzz/libverityroot.a $(PKG_LIBS) || exit 1; done
+	$(MAKE) B=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" fuzz-bins
+
+fuzz-bins: $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+
+$(B)/fuzz/%: test/fuzz/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(B)/fuzz
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
 
 # Long fuzzing runs (FUZZ_SECONDS each); make check runs a short smoke of the same targets.
 FUZZ_SECONDS ?= 300
