@@ -2,6 +2,7 @@
 /* Small shared helpers: cleanup attributes and errno-style logging. */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 static inline void freep(void *p) { free(*(void **) p); }
 static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 #define _cleanup_close_ _cleanup_(closep)
@@ -33,6 +35,9 @@ enum vr_log_level { VR_LOG_ERR = 3, VR_LOG_WARNING = 4, VR_LOG_NOTICE = 5, VR_LO
  * is the journal or the console, which is what users read on failure. */
 void vr_log_set_level(int level);
 void vr_log_set_prefix(const char *prefix);
+/* In the initrd: log to /dev/kmsg (kernel timestamps, shown on the console, imported by
+ * the journal) instead of stderr. Falls back to stderr when /dev/kmsg cannot be opened. */
+void vr_log_open_kmsg(void);
 /* Captures the last error message, so tests and the --json output can show it. */
 const char *vr_log_last_error(void);
 void vr_log_clear_last_error(void);

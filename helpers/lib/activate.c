@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <libcryptsetup.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include "activate.h"
+#include "util.h"
+
+bool vr_handoff_possible(const struct vr_verdict *v) {
+        return !v->appended && v->params.hash_offset == 0;
+}
+
+static const char *corruption_option(enum vr_corruption c) {
+        switch (c) {
+        case VR_CORRUPTION_RESTART:
+                return "restart-on-corruption";
+        case VR_CORRUPTION_PANIC:
+                return "panic-on-corruption";
+        default:
+                return NULL;
+        }
+}
+
+int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c, bool handoff) {
+        _cleanup_free_ char *tmp = NULL;
+        const char *corr = corruption_option(c->corruption);
+        int r;
+
+        if (mkdir(VR_RUNDIR, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create %s: %s", VR_RUNDIR, strerror(errno));
+        if (asprintf(&tmp, "%s.tmp", path) < 0)
+                return log_error_errno(ENOMEM, "out of memory");
+
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return log_error_errno(errno, "cannot write %s: %s", tmp, strerror(errno));
+        fprintf(f, "VERITY_DATA=%s\nVERITY_HASH=%s\nVERITY_ROOTHASH=%s\nVERITY_HANDOFF=%s\n", v->data->node,
+                v->hash->node, v->roothash_hex, handoff ? "yes" : "no");
+        fputs("VERITY_OPTIONS=", f);
+        const char *sep = "";
+        if (corr) {
+                fputs(corr, f);
+                sep = ",";
+        }
+        if (c->kernel_sig && v->signature_base64) {
+                fprintf(f, "%sroot-hash-signature=base64:%s", sep, v->signature_base64);
+                sep = ",";
+        }
+        /* systemd-veritysetup takes "-" for no options. */
+        fputs(*sep ? "\n" : "-\n", f);
+        r = fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+        fclose(f);
+        if (r < 0 || rename(tmp, path) < 0) {
+                r = r < 0 ? r : -errno;
+                unlink(tmp);
+                return log_error_errno(r, "cannot write %s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
+static int decode_signature(const char *b64, unsigned char **ret, size_t *ret_len) {
+        size_t len = strlen(b64);
+        _cleanup_free_ unsigned char *buf = malloc(len / 4 * 3 + 3);
+        if (!buf)
+                return -ENOMEM;
+        int n = EVP_DecodeBlock(buf, (const unsigned char *) b64, (int) len);
+        if (n < 0)
+                return -EBADMSG;
+        while (len > 0 && b64[len - 1] == '=') { /* EVP_DecodeBlock counts padding as zero bytes */
+                len--;
+                n--;
+        }
+        *ret_len = (size_t) n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c) {
+        struct crypt_device *cd = NULL;
+        struct crypt_params_verity params = { .hash_area_offset = v->params.hash_offset };
+        uint32_t flags = CRYPT_ACTIVATE_READONLY;
+        _cleanup_free_ unsigned char *sig = NULL;
+        size_t sig_len = 0;
+        int r;
+
+        if (c->corruption == VR_CORRUPTION_RESTART)
+                flags |= CRYPT_ACTIVATE_RESTART_ON_CORRUPTION;
+        else if (c->corruption == VR_CORRUPTION_PANIC)
+                flags |= CRYPT_ACTIVATE_PANIC_ON_CORRUPTION;
+
+        r = crypt_init_data_device(&cd, v->hash->node, v->data->node);
+        if (r < 0)
+                return log_error_errno(r, "cannot open %s for dm-verity: %s", v->hash->node, strerror(-r));
+        r = crypt_load(cd, CRYPT_VERITY, &params);
+        if (r < 0) {
+                log_error_errno(r, "cannot load the verity superblock of %s at byte %" PRIu64 ": %s", v->hash->node,
+                                params.hash_area_offset, strerror(-r));
+                goto out;
+        }
+
+        if (c->kernel_sig && v->signature_base64) {
+                r = decode_signature(v->signature_base64, &sig, &sig_len);
+                if (r < 0) {
+                        log_error_errno(r, "cannot decode the root hash signature for the kernel");
+                        goto out;
+                }
+                r = crypt_activate_by_signed_key(cd, name, (const char *) v->roothash.bytes, v->roothash.len,
+                                                 (const char *) sig, sig_len, flags);
+                if (r < 0) {
+                        log_error_errno(r, "the kernel refused to open /dev/mapper/%s with the root hash signature "
+                                        "(its keyrings do not trust the signer?): %s", name, strerror(-r));
+                        goto out;
+                }
+        } else {
+                r = crypt_activate_by_volume_key(cd, name, (const char *) v->roothash.bytes, v->roothash.len, flags);
+                if (r < 0) {
+                        log_error_errno(r, "cannot open /dev/mapper/%s (data %s, hash %s): %s", name, v->data->node,
+                                        v->hash->node, strerror(-r));
+                        goto out;
+                }
+        }
+        r = 0;
+out:
+        crypt_free(cd);
+        return r;
+}

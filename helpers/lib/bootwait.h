@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* At boot: re-evaluate the binding rules on each udev partition event until a verdict. */
+#pragma once
+
+#include "discover.h"
+
+/* PARTUUID of the boot partition from the EFI variable LoaderDevicePartUUID, if set. */
+int vr_loader_device_partuuid(sd_id128_t *ret);
+
+/* Enumerates udev's partitions and applies vr_discover(); if the verdict is only
+ * "incomplete", waits for more partitions (sd-device monitor, no polling) up to
+ * timeout_sec, then refuses with a message that says it timed out and what is missing.
+ * parts keeps the partitions the verdict points into. Returns v->error. */
+int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,
+                        struct vr_verdict *v);

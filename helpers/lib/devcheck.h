@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* After activation: make corruption visible now, with a clear line, not as a stalled boot. */
+#pragma once
+
+#include <stdbool.h>
+
+/* Reads what udev and mount read first (the head and tail of /dev/mapper/NAME), or
+ * every block with full, then asks the kernel whether dm-verity saw corruption.
+ * data names the data partition for messages. Returns 0 when the device is verified
+ * (dm-verity status V), -EBADMSG (logged with the block number) when corrupted. */
+int vr_check_active(const char *name, const char *data, bool full);

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verity-root-setup: at boot, find and verify the partitions of the root (or /usr),
+ * then hand them to systemd-veritysetup (systemd initrd) or open them (shell initrd). */
+#include <getopt.h>
+#include <sys/stat.h>
+
+#include "activate.h"
+#include "bootwait.h"
+#include "devcheck.h"
+#include "util.h"
+
+static const char *arg_target = "root";
+static bool arg_activate;
+static bool arg_wants;
+
+static int parse_argv(int argc, char **argv) {
+        static const struct option options[] = {
+                { "target", required_argument, NULL, 't' },
+                { "activate", no_argument, NULL, 'a' },
+                { "wants", no_argument, NULL, 'w' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 't':
+                        if (!streq(optarg, "root") && !streq(optarg, "usr"))
+                                return log_error_errno(EINVAL, "--target: expected root or usr, got \"%s\"", optarg);
+                        arg_target = optarg;
+                        break;
+                case 'a':
+                        arg_activate = true;
+                        break;
+                case 'w':
+                        arg_wants = true;
+                        break;
+                case 'h':
+                        printf("Usage: %s [--target root|usr] [--activate] [--wants]\n\n"
+                               "Finds the verity partitions of the target by GPT type and root hash, verifies\n"
+                               "the trust chain, and writes " VR_RUNDIR "/TARGET.env for systemd-veritysetup@TARGET,\n"
+                               "or with --activate opens /dev/mapper/TARGET itself. --wants: exit 0 if the\n"
+                               "kernel command line asks for this target, 1 if not.\n",
+                               program_invocation_short_name);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return 1;
+}
+
+static void log_success(const struct vr_verdict *v) {
+        char d1[256], d2[256];
+        log_notice("%s verified: data %s, hash %s, root hash %s from %s%s%s", arg_target,
+                   vr_partition_describe(v->data, d1, sizeof(d1)),
+                   v->appended ? "appended to it" : vr_partition_describe(v->hash, d2, sizeof(d2)), v->roothash_hex,
+                   v->source == VR_HASH_SOURCE_CMDLINE ? "the kernel command line" : "a signature partition",
+                   v->signature_status[0] ? "; signature: " : "", v->signature_status);
+        if (v->choice[0])
+                log_notice("%s", v->choice);
+}
+
+static int run(int argc, char **argv) {
+        _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
+        _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
+        _cleanup_(vr_trust_store_done) struct vr_trust_store trust = {};
+        struct vr_verdict v = {};
+        bool usr = streq(arg_target, "usr");
+        char env[128], marker[128];
+        int r;
+
+        vr_cmdline_init(&cmdline);
+        r = vr_cmdline_read(NULL, &cmdline);
+        if (r < 0)
+                return r;
+        if (arg_wants)
+                return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
+
+        if (cmdline.sig != VR_SIG_OFF) {
+                r = vr_trust_store_load(VR_DEFAULT_CERT_DIR, &trust);
+                if (r < 0)
+                        return r;
+        }
+
+        struct vr_discover_config cfg = {
+                .target = usr ? VR_TARGET_USR : VR_TARGET_ROOT,
+                .trusted_hash = usr ? cmdline.usrhash : cmdline.roothash,
+                .sig = cmdline.sig,
+                .trust = &trust,
+        };
+        /* Library messages of rejected candidates would only repeat the verdict's reason. */
+        vr_log_set_level(VR_LOG_NOTICE);
+        r = vr_wait_for_verdict(&cfg, cmdline.timeout_sec, &parts, &v);
+        if (r < 0) {
+                log_error("refusing to boot the %s file system: %s", arg_target, v.reason);
+                vr_verdict_done(&v);
+                return r;
+        }
+        log_success(&v);
+
+        snprintf(env, sizeof(env), VR_RUNDIR "/%s.env", arg_target);
+        snprintf(marker, sizeof(marker), VR_RUNDIR "/%s.activated", arg_target);
+        bool handoff = !arg_activate && vr_handoff_possible(&v);
+        r = vr_write_handoff_env(env, &v, &cmdline, handoff);
+        if (r >= 0 && !handoff) {
+                r = vr_activate(arg_target, &v, &cmdline);
+                if (r >= 0)
+                        r = vr_check_active(arg_target, v.data->node, cmdline.check_full);
+                if (r >= 0) {
+                        FILE *f = fopen(marker, "we");
+                        if (f)
+                                fclose(f);
+                }
+        }
+        vr_verdict_done(&v);
+        return r;
+}
+
+int main(int argc, char **argv) {
+        vr_log_set_prefix("verity-root");
+        int r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        if (!arg_wants)
+                vr_log_open_kmsg();
+        r = run(argc, argv);
+        return r < 0 ? 1 : r;
+}

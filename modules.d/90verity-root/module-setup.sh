@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# dracut module verity-root: boot a dm-verity root found by GPT type (DPS),
+# trusting roothash= or a signature partition checked against /etc/verity.d/*.crt.
+
+# Helpers of the build host (make install puts them here; dracut.conf may override).
+verityroot_libexecdir=${verityroot_libexecdir:-@LIBEXECDIR@}
+# Trusted certificates copied into the initrd.
+verityroot_certdir=${verityroot_certdir:-/etc/verity.d}
+
+check() {
+    require_binaries "$verityroot_libexecdir"/verity-root-setup || return 1
+    # Only on request (dracut --add verity-root, or add_dracutmodules+=).
+    return 255
+}
+
+depends() {
+    if dracut_module_included "systemd"; then
+        echo systemd-veritysetup dm
+    else
+        echo dm
+    fi
+    return 0
+}
+
+installkernel() {
+    instmods dm-verity
+    hostonly='' instmods erofs squashfs ext4
+}
+
+install() {
+    local _cert _found=
+
+    inst_binary "$verityroot_libexecdir"/verity-root-setup /usr/lib/dracut-verity/verity-root-setup
+    inst_hook cmdline 30 "$moddir/parse-verity-root.sh"
+
+    if dracut_module_included "systemd"; then
+        inst_binary "$verityroot_libexecdir"/verity-root-generator \
+            "$systemdutildir"/system-generators/verity-root-generator
+        inst_binary "$verityroot_libexecdir"/verity-root-check /usr/lib/dracut-verity/verity-root-check
+        inst_simple "$moddir/verity-root-setup@.service" "$systemdsystemunitdir/verity-root-setup@.service"
+        # One owner for /dev/mapper/root: our generator replaces systemd's in the initrd.
+        mkdir -p "$initdir/etc/systemd/system-generators"
+        ln -sf /dev/null "$initdir/etc/systemd/system-generators/systemd-veritysetup-generator"
+    else
+        inst_hook initqueue/settled 30 "$moddir/verity-root-settled.sh"
+    fi
+
+    for _cert in "$verityroot_certdir"/*.crt; do
+        [ -f "$_cert" ] || continue
+        inst_simple "$_cert" "/etc/verity.d/${_cert##*/}"
+        _found=1
+    done
+    [ -n "$_found" ] || dwarning "verity-root: no trusted certificates in $verityroot_certdir: only roothash= can boot"
+}
