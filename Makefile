@@ -89,11 +89,13 @@ FUZZ_SECONDS ?= 300
 fuzz: fuzzers
 	test/run-fuzz.sh build-fuzz/fuzz $(FUZZ_SECONDS)
 
-check: all unit-tests asan fuzzers
+# Both install what they need first (a no-op once installed), then start a fresh make
+# so pkg-config flags are read after the -dev packages exist.
+check: deps
+	$(MAKE) all unit-tests asan fuzzers
 	test/run-tests.sh
 
-demo: 
-	test/install-deps.sh
+demo: deps
 	$(MAKE) all
 	test/demo.sh
 

@@ -7,6 +7,14 @@ libblkid-dev libcryptsetup-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka
 dracut-core systemd cryptsetup-bin erofs-utils squashfs-tools e2fsprogs fdisk util-linux
 openssl busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
 systemd-boot-efi ovmf"
+# shellcheck disable=SC2086
+if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv 'install ok installed' ||
+    [ "$(dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | wc -l)" -ne "$(echo $pkgs | wc -w)" ]; then
+    :
+else
+    echo "install-deps: all $(echo $pkgs | wc -w) packages already installed"
+    exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get)" >&2
 	exit 1

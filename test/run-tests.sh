@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Runs every test suite of `make check` and ends with one "N passed, N failed" line.
+# Suites: unit tests (cmocka), the same under ASan+UBSan, inspect tests on images,
+# a short fuzzing smoke, and the QEMU boot tests. VR_SUITES="unit inspect" picks some.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+skipped=0
+failures=()
+suites=${VR_SUITES:-unit asan inspect fuzz boot}
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
+
+record() { # name status(0 pass, 77 skip, else fail)
+    case $2 in
+        0) passed=$((passed + 1)) ;;
+        77) skipped=$((skipped + 1)) ;;
+        *) failed=$((failed + 1)); failures+=("$1") ;;
+    esac
+}
+
+# Adds the counts of a suite that prints its own "N passed, N failed[, N skipped]" line.
+add_summary() { # name logfile exitcode
+    local line p f s
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+    if [ -z "$line" ]; then
+        record "$1 (no summary line)" 1
+        return
+    fi
+    p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+    s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + ${s:-0}))
+    [ "$f" -eq 0 ] || failures+=("$1")
+    if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then record "$1 (exit $3)" 1; fi
+}
+
+run_cmocka_dir() { # label dir
+    local t log rc
+    for t in "$2"/test-*; do
+        [ -x "$t" ] || continue
+        log=$(mktemp)
+        "$t" > "$log" 2>&1
+        rc=$?
+        # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)..."
+        local p f
+        p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$log" | tail -n 1)
+        f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$log" | tail -n 1)
+        passed=$((passed + ${p:-0}))
+        failed=$((failed + ${f:-0}))
+        if [ "${f:-0}" -ne 0 ] || [ "$rc" -ne 0 ] || [ -z "$p" ]; then
+            [ "${f:-0}" -ne 0 ] || failed=$((failed + 1))
+            failures+=("$1 ${t##*/}")
+            echo "---- $1 ${t##*/} (exit $rc)"
+            tail -n 40 "$log"
+        else
+            echo "ok   $1 ${t##*/}: $p tests"
+        fi
+        rm -f "$log"
+    done
+}
+
+for suite in $suites; do
+    echo "==== $suite"
+    case $suite in
+        unit) run_cmocka_dir unit build/test ;;
+        asan)
+            ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                run_cmocka_dir asan build-asan/test ;;
+        inspect)
+            log=$(mktemp)
+            test/inspect/run.sh 2>&1 | tee "$log"
+            add_summary inspect "$log" "${PIPESTATUS[0]}"
+            rm -f "$log" ;;
+        fuzz)
+            log=$(mktemp)
+            test/run-fuzz.sh build-fuzz/fuzz "$FUZZ_SMOKE_SECONDS" 2>&1 | tee "$log"
+            add_summary fuzz "$log" "${PIPESTATUS[0]}"
+            rm -f "$log" ;;
+        boot)
+            log=$(mktemp)
+            test/boot/run.sh 2>&1 | tee "$log"
+            add_summary boot "$log" "${PIPESTATUS[0]}"
+            rm -f "$log" ;;
+        *) echo "unknown suite $suite"; record "suite $suite" 1 ;;
+    esac
+done
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
