@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/inotify.h>
 #include <systemd/sd-event.h>
 
 #include "bootwait.h"
 #include "util.h"
 
+#define UDEV_QUEUE "/run/udev/queue"
 #define LOADER_VAR "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 
 int vr_loader_device_partuuid(sd_id128_t *ret) {
@@ -52,7 +54,22 @@ static void evaluate(struct wait_state *s) {
                                 s->cfg.boot_disk = s->parts->items[i].disk;
 
         vr_discover(s->parts, &s->cfg, s->v);
-        s->done = s->v->error >= 0 || !s->v->incomplete;
+        /* A success is final only once udev has no events queued: a second disk that is
+         * still being probed could make the choice ambiguous. */
+        if (s->v->error >= 0)
+                s->done = access(UDEV_QUEUE, F_OK) < 0;
+        else
+                s->done = !s->v->incomplete;
+}
+
+static int on_udev_dir(sd_event_source *es, const struct inotify_event *ev, void *userdata) {
+        struct wait_state *s = userdata;
+        if (access(UDEV_QUEUE, F_OK) >= 0)
+                return 0;
+        evaluate(s);
+        if (s->done)
+                return sd_event_exit(sd_event_source_get_event(es), 0);
+        return 0;
 }
 
 static int on_device(sd_device_monitor *m, sd_device *d, void *userdata) {
@@ -100,22 +117,26 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
         if (r < 0)
                 goto fail;
 
+        /* udevd removes its queue file when it has processed every event. */
+        r = sd_event_add_inotify(event, NULL, "/run/udev", IN_DELETE | IN_MOVED_FROM, on_udev_dir, &s);
+        if (r < 0)
+                log_debug("cannot watch /run/udev: %s", strerror(-r));
+
         evaluate(&s);
         if (!s.done) {
-                log_info("waiting up to %us for the %s partitions: %s", timeout_sec,
-                         cfg->target == VR_TARGET_USR ? "usr" : "root", v->reason);
+                if (v->error < 0)
+                        log_notice("waiting up to %us for the %s partitions: %s", timeout_sec,
+                                   cfg->target == VR_TARGET_USR ? "usr" : "root", v->reason);
                 r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, (uint64_t) timeout_sec * 1000000u, 0,
                                                on_timeout, &s);
                 if (r < 0)
                         goto fail;
                 r = sd_event_loop(event);
-                if (r == -ETIMEDOUT) {
+                if (r == -ETIMEDOUT && v->error < 0) {
                         char reason[sizeof(v->reason)];
                         memcpy(reason, v->reason, sizeof(reason));
                         snprintf(v->reason, sizeof(v->reason), "timed out after %us: %s", timeout_sec, reason);
-                        if (v->error >= 0)
-                                v->error = -ETIMEDOUT;
-                } else if (r < 0)
+                } else if (r < 0 && r != -ETIMEDOUT)
                         goto fail;
         }
         sd_device_monitor_unref(monitor);
