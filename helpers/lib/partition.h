@@ -43,8 +43,26 @@ int vr_partitions_from_image(const char *path, struct vr_partition_list *list);
 
 /* Appends every GPT partition udev has probed (ID_PART_ENTRY_* properties). */
 int vr_partitions_from_udev(struct vr_partition_list *list);
-/* One sd_device (DEVTYPE=partition) to a vr_partition; -ENOENT when not GPT-probed yet. */
+/* One sd_device (DEVTYPE=partition) to a vr_partition; -ENOENT when not GPT-probed yet,
+ * -EMEDIUMTYPE for a partition of another scheme (MBR), -EINVAL (logged) when malformed. */
 int vr_partition_from_device(sd_device *d, struct vr_partition *out);
+
+/* The udev properties vr_partition_from_device reads, NULL when absent. name is
+ * udev-encoded (\x20 for a space, as blkid_encode_string writes it). */
+struct vr_udev_partition_props {
+        const char *scheme; /* ID_PART_ENTRY_SCHEME */
+        const char *type;   /* ID_PART_ENTRY_TYPE */
+        const char *uuid;   /* ID_PART_ENTRY_UUID */
+        const char *name;   /* ID_PART_ENTRY_NAME */
+        const char *flags;  /* ID_PART_ENTRY_FLAGS, hex */
+        const char *number; /* ID_PART_ENTRY_NUMBER */
+        const char *offset; /* ID_PART_ENTRY_OFFSET, 512-byte sectors */
+        const char *size;   /* ID_PART_ENTRY_SIZE, 512-byte sectors */
+};
+/* The pure half of vr_partition_from_device: node is the partition's device node, disk
+ * its whole disk's; same return values. */
+int vr_partition_from_udev_props(const struct vr_udev_partition_props *props, const char *node,
+                                 const char *disk, struct vr_partition *out);
 
 int vr_partition_list_append(struct vr_partition_list *list, struct vr_partition *p); /* takes ownership */
 void vr_partition_done(struct vr_partition *p);

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* GPT partitions from libblkid (image files, whole disks) or from the udev database. */
+#include <blkid/blkid.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "partition.h"
+#include "util.h"
+
+#define SECTOR_SIZE UINT64_C(512)
+
+static inline void blkid_free_probep(blkid_probe *pr) {
+        if (*pr)
+                blkid_free_probe(*pr);
+}
+
+void vr_partition_done(struct vr_partition *p) {
+        free(p->node);
+        free(p->disk);
+        free(p->label);
+        *p = (struct vr_partition) {};
+}
+
+void vr_partition_list_done(struct vr_partition_list *list) {
+        for (size_t i = 0; i < list->n; i++)
+                vr_partition_done(&list->items[i]);
+        free(list->items);
+        *list = (struct vr_partition_list) {};
+}
+
+static int list_reserve(struct vr_partition_list *list, size_t extra) {
+        if (extra > SIZE_MAX / sizeof(struct vr_partition) - list->n)
+                return -ENOMEM;
+        /* Grow by doubling so appending one by one stays linear. */
+        size_t want = list->n + extra, cap = 8;
+        while (cap < want)
+                cap *= 2;
+        struct vr_partition *items = realloc(list->items, cap * sizeof(struct vr_partition));
+        if (!items)
+                return -ENOMEM;
+        list->items = items;
+        return 0;
+}
+
+int vr_partition_list_append(struct vr_partition_list *list, struct vr_partition *p) {
+        int r = list_reserve(list, 1);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory");
+        list->items[list->n++] = *p;
+        *p = (struct vr_partition) {};
+        return 0;
+}
+
+/* Moves every item of src to the end of dst in one allocation, so dst is untouched on failure. */
+static int list_move_all(struct vr_partition_list *dst, struct vr_partition_list *src) {
+        if (src->n == 0)
+                return 0;
+        int r = list_reserve(dst, src->n);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory");
+        memcpy(dst->items + dst->n, src->items, src->n * sizeof(struct vr_partition));
+        dst->n += src->n;
+        free(src->items);
+        *src = (struct vr_partition_list) {};
+        return 0;
+}
+
+static int sectors_to_bytes(uint64_t start, uint64_t size, uint64_t *ret_offset, uint64_t *ret_size) {
+        if (start > UINT64_MAX / SECTOR_SIZE || size > UINT64_MAX / SECTOR_SIZE ||
+            start * SECTOR_SIZE > UINT64_MAX - size * SECTOR_SIZE)
+                return -EOVERFLOW;
+        *ret_offset = start * SECTOR_SIZE;
+        *ret_size = size * SECTOR_SIZE;
+        return 0;
+}
+
+/* Fills every field but node and disk from one libblkid entry; -EINVAL (warned) to skip it. */
+static int partition_from_blkid(blkid_partition par, const char *path, struct vr_partition *p) {
+        const char *type = blkid_partition_get_type_string(par), *uuid = blkid_partition_get_uuid(par),
+                   *name = blkid_partition_get_name(par);
+        int partno = blkid_partition_get_partno(par);
+        blkid_loff_t start = blkid_partition_get_start(par), size = blkid_partition_get_size(par);
+
+        if (partno <= 0)
+                return log_warning_errno(EINVAL, "Skipping a GPT entry on %s without a valid number", path);
+        p->partno = (unsigned) partno;
+        if (!type || sd_id128_from_string(type, &p->type) < 0)
+                return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid type UUID \"%s\"",
+                                         partno, path, type ?: "");
+        if (!uuid || sd_id128_from_string(uuid, &p->uuid) < 0)
+                return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid PARTUUID \"%s\"",
+                                         partno, path, uuid ?: "");
+        if (start < 0 || size < 0 ||
+            sectors_to_bytes((uint64_t) start, (uint64_t) size, &p->offset, &p->size) < 0)
+                return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid extent (%lld+%lld sectors)",
+                                         partno, path, (long long) start, (long long) size);
+        p->flags = blkid_partition_get_flags(par);
+        if (name && name[0]) {
+                p->label = strdup(name);
+                if (!p->label)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int errno_or(int fallback) {
+        return errno > 0 ? -errno : fallback;
+}
+
+/* Opens path and checks that it can hold a partition table, for a message naming the cause. */
+static int open_disk(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open %s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "Cannot stat %s: %s", path, strerror(errno));
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: not a disk image (neither a regular file nor a block device)",
+                                       path);
+        if (S_ISREG(st.st_mode) && st.st_size == 0)
+                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: the file is empty", path);
+        return TAKE_FD(fd);
+}
+
+int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+        _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
+        const char *pttype = NULL;
+        int r;
+
+        fd = open_disk(path);
+        if (fd < 0)
+                return fd;
+
+        pr = blkid_new_probe();
+        if (!pr)
+                return log_error_errno(ENOMEM, "Out of memory");
+        errno = 0;
+        if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+                r = errno_or(-EIO);
+                return log_error_errno(r, "Cannot probe %s: %s", path, strerror(-r));
+        }
+
+        /* Only partition tables: a filesystem found on the whole image is irrelevant here. */
+        if (blkid_probe_enable_superblocks(pr, 0) < 0 || blkid_probe_enable_partitions(pr, 1) < 0 ||
+            blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS) < 0)
+                return log_error_errno(EIO, "Failed to set up libblkid probing of %s", path);
+
+        errno = 0;
+        r = blkid_do_safeprobe(pr);
+        if (r == 1)
+                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: no partition table found (a GPT needs a protective MBR)",
+                                       path);
+        if (r == -2)
+                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: conflicting partition table signatures", path);
+        if (r < 0) {
+                r = errno_or(-EIO);
+                return log_error_errno(r, "Failed to probe the partition table of %s: %s", path, strerror(-r));
+        }
+        (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
+        /* libblkid reports "PMBR" when neither the primary nor the backup header is usable. */
+        if (streq_ptr(pttype, "PMBR"))
+                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: protective MBR found, but neither the primary nor the backup GPT header is valid",
+                                       path);
+        if (!streq_ptr(pttype, "gpt"))
+                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: found a \"%s\" partition table",
+                                       path, pttype ?: "unknown");
+
+        errno = 0;
+        blkid_partlist pl = blkid_probe_get_partitions(pr);
+        blkid_parttable tab = pl ? blkid_partlist_get_table(pl) : NULL;
+        if (!tab) {
+                r = errno_or(-EIO);
+                return log_error_errno(r, "Failed to read the GPT of %s: %s", path, strerror(-r));
+        }
+
+        int n = blkid_partlist_numof_partitions(pl);
+        if (n < 0)
+                return log_error_errno(EIO, "Failed to read the GPT partition entries of %s", path);
+
+        for (int i = 0; i < n; i++) {
+                blkid_partition par = blkid_partlist_get_partition(pl, i);
+                /* libblkid also lists tables nested inside partitions (BSD labels, ...): not ours. */
+                if (!par || blkid_partition_get_table(par) != tab)
+                        continue;
+
+                _cleanup_(vr_partition_done) struct vr_partition p = {};
+                r = partition_from_blkid(par, path, &p);
+                if (r == -EINVAL)
+                        continue;
+                if (r < 0)
+                        return log_error_errno(r, "Out of memory");
+
+                p.node = strdup(path);
+                p.disk = strdup(path);
+                if (!p.node || !p.disk)
+                        return log_error_errno(ENOMEM, "Out of memory");
+                p.node_offset = p.offset;
+
+                r = vr_partition_list_append(&found, &p);
+                if (r < 0)
+                        return r;
+        }
+
+        return list_move_all(list, &found);
+}
+
+/* Decimal, or hex with an optional 0x; no sign, no spaces, no trailing junk, no overflow. */
+static int parse_u64(const char *s, unsigned base, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (base == 16 && (startswith(s, "0x") || startswith(s, "0X")))
+                s += 2;
+        if (!*s)
+                return -EINVAL;
+        for (; *s; s++) {
+                unsigned d;
+                if (*s >= '0' && *s <= '9')
+                        d = (unsigned) (*s - '0');
+                else if (base == 16 && *s >= 'a' && *s <= 'f')
+                        d = (unsigned) (*s - 'a' + 10);
+                else if (base == 16 && *s >= 'A' && *s <= 'F')
+                        d = (unsigned) (*s - 'A' + 10);
+                else
+                        return -EINVAL;
+                if (v > (UINT64_MAX - d) / base)
+                        return -ERANGE;
+                v = v * base + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* Undoes blkid_encode_string(): "\xHH" back to the byte; everything else is literal. */
+static int udev_decode(const char *s, char **ret) {
+        _cleanup_free_ char *out = malloc(strlen(s) + 1);
+        char *o = out;
+
+        if (!out)
+                return -ENOMEM;
+        while (*s) {
+                unsigned char b;
+                if (s[0] == '\\' && s[1] == 'x' && s[2] && s[3] && vr_hex_decode(s + 2, 2, &b, 1) == 0) {
+                        if (b == 0)
+                                return -EINVAL;
+                        *o++ = (char) b;
+                        s += 4;
+                } else
+                        *o++ = *s++;
+        }
+        *o = 0;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int vr_partition_from_udev_props(const struct vr_udev_partition_props *props, const char *node,
+                                 const char *disk, struct vr_partition *out) {
+        _cleanup_(vr_partition_done) struct vr_partition p = {};
+        uint64_t number, start, size;
+
+        if (!props->scheme) {
+                log_debug("%s: not probed for a partition table entry yet (no ID_PART_ENTRY_SCHEME)", node);
+                return -ENOENT;
+        }
+        if (!streq(props->scheme, "gpt")) {
+                log_debug("%s: not a GPT partition (ID_PART_ENTRY_SCHEME=%s)", node, props->scheme);
+                return -EMEDIUMTYPE;
+        }
+
+        static const char *const required[] = { "ID_PART_ENTRY_TYPE", "ID_PART_ENTRY_UUID", "ID_PART_ENTRY_NUMBER",
+                                                "ID_PART_ENTRY_OFFSET", "ID_PART_ENTRY_SIZE" };
+        const char *const values[] = { props->type, props->uuid, props->number, props->offset, props->size };
+        for (size_t i = 0; i < ELEMENTSOF(required); i++)
+                if (!values[i])
+                        return log_error_errno(ENOENT, "GPT partition %s has no %s property", node, required[i]);
+
+        if (sd_id128_from_string(props->type, &p.type) < 0)
+                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_TYPE=%s", node, props->type);
+        if (sd_id128_from_string(props->uuid, &p.uuid) < 0)
+                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_UUID=%s", node, props->uuid);
+        if (parse_u64(props->number, 10, &number) < 0 || number == 0 || number > UINT32_MAX)
+                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_NUMBER=%s", node, props->number);
+        p.partno = (unsigned) number;
+        /* Older udev may omit FLAGS when no attribute bit is set. */
+        if (props->flags && parse_u64(props->flags, 16, &p.flags) < 0)
+                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_FLAGS=%s", node, props->flags);
+        if (parse_u64(props->offset, 10, &start) < 0)
+                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_OFFSET=%s", node, props->offset);
+        if (parse_u64(props->size, 10, &size) < 0)
+                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_SIZE=%s", node, props->size);
+        if (sectors_to_bytes(start, size, &p.offset, &p.size) < 0)
+                return log_error_errno(EINVAL, "GPT partition %s: extent %s+%s sectors overflows", node, props->offset,
+                                       props->size);
+
+        if (props->name && props->name[0]) {
+                int r = udev_decode(props->name, &p.label);
+                if (r == -EINVAL)
+                        return log_error_errno(r, "GPT partition %s: invalid ID_PART_ENTRY_NAME=%s", node, props->name);
+                if (r < 0)
+                        return log_error_errno(r, "Out of memory");
+        }
+
+        p.node = strdup(node);
+        p.disk = strdup(disk);
+        if (!p.node || !p.disk)
+                return log_error_errno(ENOMEM, "Out of memory");
+        p.node_offset = 0;
+
+        *out = p;
+        p = (struct vr_partition) {};
+        return 0;
+}
+
+static int device_property(sd_device *d, const char *node, const char *key, const char **ret) {
+        int r = sd_device_get_property_value(d, key, ret);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to read udev property %s of %s: %s", key, node, strerror(-r));
+        return 0;
+}
+
+int vr_partition_from_device(sd_device *d, struct vr_partition *out) {
+        struct vr_udev_partition_props props = {};
+        const char *node, *disk;
+        sd_device *parent;
+        int r;
+
+        r = sd_device_get_devname(d, &node);
+        if (r < 0) {
+                const char *syspath = "?";
+                (void) sd_device_get_syspath(d, &syspath);
+                return log_error_errno(r, "Partition %s has no device node: %s", syspath, strerror(-r));
+        }
+        r = sd_device_get_is_initialized(d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to check whether udev has processed %s: %s", node, strerror(-r));
+        if (r == 0) {
+                log_debug("%s: not processed by udev yet", node);
+                return -ENOENT;
+        }
+
+        const struct {
+                const char *key;
+                const char **value;
+        } keys[] = {
+                { "ID_PART_ENTRY_SCHEME", &props.scheme }, { "ID_PART_ENTRY_TYPE", &props.type },
+                { "ID_PART_ENTRY_UUID", &props.uuid },     { "ID_PART_ENTRY_NAME", &props.name },
+                { "ID_PART_ENTRY_FLAGS", &props.flags },   { "ID_PART_ENTRY_NUMBER", &props.number },
+                { "ID_PART_ENTRY_OFFSET", &props.offset }, { "ID_PART_ENTRY_SIZE", &props.size },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                r = device_property(d, node, keys[i].key, keys[i].value);
+                if (r < 0)
+                        return r;
+        }
+        if (!props.scheme) {
+                log_debug("%s: not probed for a partition table entry yet (no ID_PART_ENTRY_SCHEME)", node);
+                return -ENOENT;
+        }
+
+        r = sd_device_get_parent_with_subsystem_devtype(d, "block", "disk", &parent);
+        if (r < 0)
+                return log_error_errno(r, "Failed to find the disk of partition %s: %s", node, strerror(-r));
+        r = sd_device_get_devname(parent, &disk);
+        if (r < 0)
+                return log_error_errno(r, "The disk of partition %s has no device node: %s", node, strerror(-r));
+
+        return vr_partition_from_udev_props(&props, node, disk, out);
+}
+
+int vr_partitions_from_udev(struct vr_partition_list *list) {
+        _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+        _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
+        int r;
+
+        r = sd_device_enumerator_new(&e);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enumerate block devices: %s", strerror(-r));
+        r = sd_device_enumerator_add_match_subsystem(e, "block", true);
+        if (r >= 0)
+                r = sd_device_enumerator_add_match_property(e, "DEVTYPE", "partition");
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up block device enumeration: %s", strerror(-r));
+
+        for (sd_device *d = sd_device_enumerator_get_device_first(e); d; d = sd_device_enumerator_get_device_next(e)) {
+                _cleanup_(vr_partition_done) struct vr_partition p = {};
+
+                r = vr_partition_from_device(d, &p);
+                /* Unprobed, non-GPT and malformed partitions (the latter logged) are not candidates. */
+                if (r == -ENOENT || r == -EMEDIUMTYPE || r == -EINVAL)
+                        continue;
+                if (r < 0)
+                        return r;
+                r = vr_partition_list_append(&found, &p);
+                if (r < 0)
+                        return r;
+        }
+
+        return list_move_all(list, &found);
+}
+
+const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len) {
+        char uuid[SD_ID128_UUID_STRING_MAX], type[SD_ID128_UUID_STRING_MAX];
+
+        snprintf(buf, len, "partition %u%s%s%s (PARTUUID=%s, type %s) on %s", p->partno, p->label ? " \"" : "",
+                 p->label ?: "", p->label ? "\"" : "", sd_id128_to_uuid_string(p->uuid, uuid),
+                 sd_id128_to_uuid_string(p->type, type), p->disk ?: "?");
+        return buf;
+}
+
+static int node_size(int fd, uint64_t *ret) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode)) {
+                *ret = (uint64_t) st.st_size;
+                return 1;
+        }
+        if (S_ISBLK(st.st_mode)) {
+                if (ioctl(fd, BLKGETSIZE64, ret) < 0)
+                        return -errno;
+                return 1;
+        }
+        return 0;
+}
+
+int vr_partition_open(const struct vr_partition *p, struct vr_region *region, char *what, size_t whatlen) {
+        _cleanup_close_ int fd = -1;
+        uint64_t size;
+        int r;
+
+        vr_partition_describe(p, what, whatlen);
+        fd = open(p->node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open %s for %s: %s", p->node, what, strerror(errno));
+
+        /* A truncated image would otherwise show up later as a bare short read. */
+        r = node_size(fd, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to get the size of %s: %s", p->node, strerror(-r));
+        if (r > 0 && (p->node_offset > size || p->size > size - p->node_offset))
+                return log_error_errno(ERANGE, "%s ends at byte %llu, past the end of %s (%llu bytes)", what,
+                                       (unsigned long long) (p->node_offset + p->size), p->node,
+                                       (unsigned long long) size);
+
+        *region = (struct vr_region) { .fd = TAKE_FD(fd), .offset = p->node_offset, .size = p->size, .what = what };
+        return 0;
+}

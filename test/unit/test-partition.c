@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* GPT enumeration through libblkid on images written by test/lib/mkgpt.sh (run from the
+ * top of the tree), and the udev property conversion. The sd-device enumeration itself
+ * needs real udev partitions: the boot tests cover it. */
+#include "testlib.h"
+
+#include <systemd/sd-id128.h>
+
+#define ROOT_X86_64 "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
+#define ROOT_VERITY_X86_64 "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
+#define ROOT_VERITY_SIG_X86_64 "41092b05-9fc8-4523-994f-2def0408b176"
+#define LINUX_DATA "0fc63daf-8483-4772-8e79-3d69d8477de4"
+#define UUID_A "11111111-2222-3333-4444-555555555555"
+#define UUID_B "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+#define UUID_C "01234567-89ab-cdef-0123-456789abcdef"
+#define UUID_D "fedcba98-7654-3210-fedc-ba9876543210"
+
+#define BIT60 (UINT64_C(1) << 60)
+#define BIT63 (UINT64_C(1) << 63)
+#define MiB (UINT64_C(1) << 20)
+
+static char path_buf[8][512];
+
+/* A scratch file name, valid until the same slot is reused. */
+static const char *scratch(unsigned slot, const char *name) {
+        snprintf(path_buf[slot], sizeof(path_buf[slot]), "%s/%s", test_tmpdir(), name);
+        return path_buf[slot];
+}
+
+static sd_id128_t id(const char *s) {
+        sd_id128_t r;
+        assert_int_equal(sd_id128_from_string(s, &r), 0);
+        return r;
+}
+
+static void assert_id_equal(sd_id128_t a, const char *b) {
+        if (!sd_id128_equal(a, id(b)))
+                fail_msg("expected %s, got %s", b, SD_ID128_TO_UUID_STRING(a));
+}
+
+/* Four partitions, one entry number left unused (3), one unlabeled. */
+static const char *make_dps_image(void) {
+        const char *img = scratch(0, "dps.img");
+        test_sh("test/lib/mkgpt.sh %s 16 "
+                "'start=2048,size=4,type=" ROOT_X86_64 ",uuid=" UUID_A ",name=root-x86-64,attrs=GUID:60' "
+                "'start=10240,size=1,type=" ROOT_VERITY_X86_64 ",uuid=" UUID_B ",name=root verity,attrs=GUID:60,GUID:63' "
+                "'number=4,start=12288,size=16K,type=" ROOT_VERITY_SIG_X86_64 ",uuid=" UUID_C ",name=sig' "
+                "'number=5,start=14336,size=2,type=" LINUX_DATA ",uuid=" UUID_D "'",
+                img);
+        return img;
+}
+
+static void assert_partition(const struct vr_partition *p, const char *img, unsigned partno, const char *type,
+                             const char *uuid, const char *label, uint64_t flags, uint64_t offset, uint64_t size) {
+        assert_int_equal(p->partno, partno);
+        assert_id_equal(p->type, type);
+        assert_id_equal(p->uuid, uuid);
+        if (label)
+                assert_string_equal(p->label, label);
+        else
+                assert_null(p->label);
+        assert_int_equal(p->flags, flags);
+        assert_int_equal(p->offset, offset);
+        assert_int_equal(p->size, size);
+        assert_string_equal(p->node, img);
+        assert_string_equal(p->disk, img);
+        assert_int_equal(p->node_offset, offset);
+}
+
+static void test_image_partitions(void **state) {
+        const char *img = make_dps_image();
+        struct vr_partition_list list = {};
+
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(list.n, 4);
+        assert_partition(&list.items[0], img, 1, ROOT_X86_64, UUID_A, "root-x86-64", BIT60, 2048 * 512, 4 * MiB);
+        assert_partition(&list.items[1], img, 2, ROOT_VERITY_X86_64, UUID_B, "root verity", BIT60 | BIT63,
+                         10240 * 512, 1 * MiB);
+        assert_partition(&list.items[2], img, 4, ROOT_VERITY_SIG_X86_64, UUID_C, "sig", 0, 12288 * 512, 16 * 1024);
+        assert_partition(&list.items[3], img, 5, LINUX_DATA, UUID_D, NULL, 0, 14336 * 512, 2 * MiB);
+        vr_partition_list_done(&list);
+        assert_null(list.items);
+        assert_int_equal(list.n, 0);
+}
+
+static void test_image_appends_to_list(void **state) {
+        const char *img = make_dps_image();
+        struct vr_partition_list list = {};
+
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(list.n, 8);
+        assert_int_equal(list.items[4].partno, 1);
+        assert_int_equal(list.items[7].partno, 5);
+
+        /* A failing probe leaves what the list already holds alone. */
+        assert_int_equal(vr_partitions_from_image(scratch(1, "missing.img"), &list), -ENOENT);
+        assert_int_equal(list.n, 8);
+        vr_partition_list_done(&list);
+}
+
+static void test_image_128_partitions(void **state) {
+        const char *img = scratch(0, "many.img");
+        char cmd[4096];
+        int len = snprintf(cmd, sizeof(cmd), "test/lib/mkgpt.sh --table-length=128 --grain=4096 %s 4", img);
+        for (unsigned i = 0; i < 128; i++)
+                len += snprintf(cmd + len, sizeof(cmd) - (size_t) len, " 'size=8K,name=p%u'", i + 1);
+        assert_true(len < (int) sizeof(cmd));
+        test_sh("%s", cmd);
+
+        struct vr_partition_list list = {};
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(list.n, 128);
+        for (unsigned i = 0; i < 128; i++) {
+                char label[16];
+                snprintf(label, sizeof(label), "p%u", i + 1);
+                assert_int_equal(list.items[i].partno, i + 1);
+                assert_string_equal(list.items[i].label, label);
+                assert_int_equal(list.items[i].size, 8192);
+                if (i > 0)
+                        assert_int_equal(list.items[i].offset, list.items[i - 1].offset + 8192);
+        }
+        vr_partition_list_done(&list);
+}
+
+static void expect_no_gpt(const char *img, const char *why) {
+        struct vr_partition_list list = {};
+        char msg[600];
+
+        vr_log_clear_last_error();
+        assert_int_equal(vr_partitions_from_image(img, &list), -ENOMEDIUM);
+        assert_int_equal(list.n, 0);
+        snprintf(msg, sizeof(msg), "No GPT partition table on %s: %s", img, why);
+        assert_last_error_contains(msg);
+}
+
+static void test_image_zeros(void **state) {
+        const char *img = scratch(0, "zeros.img");
+        test_sh("truncate -s 1M %s", img);
+        expect_no_gpt(img, "no partition table found");
+}
+
+static void test_image_empty_and_not_a_file(void **state) {
+        const char *img = scratch(0, "empty.img");
+        test_sh(": > %s", img);
+        expect_no_gpt(img, "the file is empty");
+        expect_no_gpt(test_tmpdir(), "not a disk image (neither a regular file nor a block device)");
+}
+
+static void test_image_missing(void **state) {
+        const char *img = scratch(0, "does-not-exist.img");
+        struct vr_partition_list list = {};
+        char msg[600];
+
+        assert_int_equal(vr_partitions_from_image(img, &list), -ENOENT);
+        snprintf(msg, sizeof(msg), "Cannot open %s: No such file or directory", img);
+        assert_last_error_contains(msg);
+}
+
+static void test_image_mbr(void **state) {
+        const char *img = scratch(0, "mbr.img");
+        test_sh("test/lib/mkgpt.sh --label=dos %s 4 size=1", img);
+        expect_no_gpt(img, "found a \"dos\" partition table");
+}
+
+static void flip_byte(const char *img, uint64_t offset) {
+        int fd = open(img, O_RDWR | O_CLOEXEC);
+        unsigned char b;
+        assert_true(fd >= 0);
+        assert_int_equal(pread(fd, &b, 1, (off_t) offset), 1);
+        b ^= 0xff;
+        assert_int_equal(pwrite(fd, &b, 1, (off_t) offset), 1);
+        close(fd);
+}
+
+/* libblkid falls back to the backup header at the last LBA when the primary one's CRC
+ * fails, and gives up with "PMBR" when both are bad. */
+static void test_image_corrupt_primary_header(void **state) {
+        const char *img = make_dps_image();
+        struct vr_partition_list list = {};
+
+        flip_byte(img, 512 + 24); /* MyLBA in the primary header: its CRC no longer matches */
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(list.n, 4);
+        assert_partition(&list.items[1], img, 2, ROOT_VERITY_X86_64, UUID_B, "root verity", BIT60 | BIT63,
+                         10240 * 512, 1 * MiB);
+        vr_partition_list_done(&list);
+
+        flip_byte(img, 16 * MiB - 512 + 24);
+        expect_no_gpt(img, "protective MBR found, but neither the primary nor the backup GPT header is valid");
+}
+
+static void test_image_corrupt_primary_entries(void **state) {
+        const char *img = make_dps_image();
+        struct vr_partition_list list = {};
+
+        flip_byte(img, 2 * 512 + 128 + 56); /* name of entry 2: the entry array CRC fails */
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(list.n, 4);
+        assert_string_equal(list.items[1].label, "root verity");
+        vr_partition_list_done(&list);
+}
+
+/* Truncating an image drops its backup header; the primary one then points past the end. */
+static void test_image_truncated(void **state) {
+        const char *img = make_dps_image();
+        test_sh("truncate -s 4M %s", img);
+        expect_no_gpt(img, "protective MBR found, but neither the primary nor the backup GPT header is valid");
+}
+
+/* libblkid insists on a protective MBR before it reads a GPT, as udev's probe does. */
+static void test_image_no_protective_mbr(void **state) {
+        const char *img = make_dps_image();
+        test_sh("dd if=/dev/zero of=%s bs=512 count=1 conv=notrunc status=none", img);
+        expect_no_gpt(img, "no partition table found (a GPT needs a protective MBR)");
+}
+
+static void test_describe(void **state) {
+        struct vr_partition p = {
+                .partno = 3,
+                .type = id(ROOT_VERITY_X86_64),
+                .uuid = id(UUID_B),
+                .label = (char *) "root-verity",
+                .disk = (char *) "disk.img",
+        };
+        char buf[256];
+
+        assert_string_equal(vr_partition_describe(&p, buf, sizeof(buf)),
+                            "partition 3 \"root-verity\" (PARTUUID=" UUID_B ", type " ROOT_VERITY_X86_64 ") on disk.img");
+        p.label = NULL;
+        assert_string_equal(vr_partition_describe(&p, buf, sizeof(buf)),
+                            "partition 3 (PARTUUID=" UUID_B ", type " ROOT_VERITY_X86_64 ") on disk.img");
+        /* Truncated, still terminated. */
+        assert_ptr_equal(vr_partition_describe(&p, buf, 12), buf);
+        assert_string_equal(buf, "partition 3");
+}
+
+static void test_open(void **state) {
+        const char *img = make_dps_image();
+        struct vr_partition_list list = {};
+        struct vr_region region;
+        char what[256], expect[256];
+        unsigned char buf[8];
+
+        /* Mark the first bytes of the verity partition and the byte just before it. */
+        test_sh("printf 'Xverity!' | dd of=%s bs=1 seek=%llu conv=notrunc status=none", img,
+                (unsigned long long) (10240 * 512 - 1));
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(vr_partition_open(&list.items[1], &region, what, sizeof(what)), 0);
+        assert_true(region.fd >= 0);
+        assert_int_equal(region.offset, 10240 * 512);
+        assert_int_equal(region.size, 1 * MiB);
+        assert_ptr_equal(region.what, what);
+        assert_string_equal(what, vr_partition_describe(&list.items[1], expect, sizeof(expect)));
+        assert_int_equal(vr_pread_full(region.fd, buf, 7, region.offset), 0);
+        assert_memory_equal(buf, "verity!", 7);
+        assert_int_equal(fcntl(region.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+        close(region.fd);
+
+        /* The image lost its tail after probing: the partition no longer fits. */
+        test_sh("truncate -s 8M %s", img);
+        assert_int_equal(vr_partition_open(&list.items[3], &region, what, sizeof(what)), -ERANGE);
+        snprintf(expect, sizeof(expect), "partition 5 (PARTUUID=" UUID_D ", type " LINUX_DATA ") on %s ends at byte %llu, past the end of %s (%llu bytes)",
+                 img, (unsigned long long) (14336 * 512 + 2 * MiB), img, (unsigned long long) (8 * MiB));
+        assert_last_error_contains(expect);
+
+        test_sh("rm -f %s", img);
+        assert_int_equal(vr_partition_open(&list.items[0], &region, what, sizeof(what)), -ENOENT);
+        snprintf(expect, sizeof(expect), "Failed to open %s for partition 1 \"root-x86-64\"", img);
+        assert_last_error_contains(expect);
+        assert_last_error_contains("No such file or directory");
+        vr_partition_list_done(&list);
+}
+
+static void test_list_append(void **state) {
+        struct vr_partition_list list = {};
+
+        for (unsigned i = 1; i <= 20; i++) {
+                struct vr_partition p = { .partno = i, .node = strdup("/dev/vda"), .disk = strdup("/dev/vda") };
+                if (i % 2)
+                        p.label = strdup("odd");
+                assert_int_equal(vr_partition_list_append(&list, &p), 0);
+                /* Ownership moved: the source is zeroed, so freeing it again is harmless. */
+                assert_null(p.node);
+                assert_null(p.label);
+                assert_int_equal(p.partno, 0);
+                vr_partition_done(&p);
+        }
+        assert_int_equal(list.n, 20);
+        assert_int_equal(list.items[19].partno, 20);
+        assert_string_equal(list.items[18].label, "odd");
+        assert_null(list.items[19].label);
+        vr_partition_list_done(&list);
+        vr_partition_list_done(&list);
+}
+
+static struct vr_udev_partition_props good_props(void) {
+        return (struct vr_udev_partition_props) {
+                .scheme = "gpt",
+                .type = ROOT_VERITY_X86_64,
+                .uuid = UUID_B,
+                .name = "root\\x20verity\\x5cx",
+                .flags = "0x1000000000000000",
+                .number = "3",
+                .offset = "10240",
+                .size = "2048",
+        };
+}
+
+static void test_udev_props_good(void **state) {
+        struct vr_udev_partition_props props = good_props();
+        struct vr_partition p = {};
+
+        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), 0);
+        assert_string_equal(p.node, "/dev/vda3");
+        assert_string_equal(p.disk, "/dev/vda");
+        assert_int_equal(p.node_offset, 0);
+        assert_int_equal(p.partno, 3);
+        assert_id_equal(p.type, ROOT_VERITY_X86_64);
+        assert_id_equal(p.uuid, UUID_B);
+        assert_string_equal(p.label, "root verity\\x");
+        assert_int_equal(p.flags, BIT60);
+        assert_int_equal(p.offset, 10240 * 512);
+        assert_int_equal(p.size, 1 * MiB);
+        vr_partition_done(&p);
+
+        /* FLAGS and NAME are optional; uppercase hex without 0x is still hex. */
+        props.flags = NULL;
+        props.name = NULL;
+        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), 0);
+        assert_int_equal(p.flags, 0);
+        assert_null(p.label);
+        vr_partition_done(&p);
+        props.flags = "900000000000000A";
+        props.name = "";
+        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), 0);
+        assert_int_equal(p.flags, BIT63 | BIT60 | 0xa);
+        assert_null(p.label);
+        vr_partition_done(&p);
+}
+
+static void test_udev_props_not_gpt(void **state) {
+        struct vr_udev_partition_props props = good_props();
+        struct vr_partition p = {};
+
+        /* Not an error: MBR partitions and unprobed ones are simply no candidates. */
+        vr_log_clear_last_error();
+        props.scheme = "dos";
+        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -EMEDIUMTYPE);
+        props.scheme = NULL;
+        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -ENOENT);
+        assert_string_equal(vr_log_last_error(), "");
+        assert_null(p.node);
+}
+
+static void test_udev_props_missing(void **state) {
+        static const struct {
+                size_t field;
+                const char *property;
+        } cases[] = {
+                { offsetof(struct vr_udev_partition_props, type), "ID_PART_ENTRY_TYPE" },
+                { offsetof(struct vr_udev_partition_props, uuid), "ID_PART_ENTRY_UUID" },
+                { offsetof(struct vr_udev_partition_props, number), "ID_PART_ENTRY_NUMBER" },
+                { offsetof(struct vr_udev_partition_props, offset), "ID_PART_ENTRY_OFFSET" },
+                { offsetof(struct vr_udev_partition_props, size), "ID_PART_ENTRY_SIZE" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct vr_udev_partition_props props = good_props();
+                struct vr_partition p = {};
+                char msg[128];
+
+                *(const char **) ((char *) &props + cases[i].field) = NULL;
+                assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -ENOENT);
+                snprintf(msg, sizeof(msg), "GPT partition /dev/vda3 has no %s property", cases[i].property);
+                assert_last_error_contains(msg);
+                assert_null(p.node);
+        }
+}
+
+static void test_udev_props_malformed(void **state) {
+        static const struct {
+                size_t field;
+                const char *value;
+                const char *message;
+        } cases[] = {
+#define F(x) offsetof(struct vr_udev_partition_props, x)
+                { F(flags), "0xzz", "invalid ID_PART_ENTRY_FLAGS=0xzz" },
+                { F(flags), "0x", "invalid ID_PART_ENTRY_FLAGS=0x" },
+                { F(flags), "", "invalid ID_PART_ENTRY_FLAGS=" },
+                { F(flags), "0x10000000000000000", "invalid ID_PART_ENTRY_FLAGS=0x10000000000000000" },
+                { F(flags), "-0x1", "invalid ID_PART_ENTRY_FLAGS=-0x1" },
+                { F(type), "root", "invalid ID_PART_ENTRY_TYPE=root" },
+                { F(uuid), "11111111-2222-3333-4444-55555555555", "invalid ID_PART_ENTRY_UUID=" },
+                { F(number), "0", "invalid ID_PART_ENTRY_NUMBER=0" },
+                { F(number), "4294967296", "invalid ID_PART_ENTRY_NUMBER=4294967296" },
+                { F(number), "3a", "invalid ID_PART_ENTRY_NUMBER=3a" },
+                { F(offset), "-1", "invalid ID_PART_ENTRY_OFFSET=-1" },
+                { F(offset), " 12", "invalid ID_PART_ENTRY_OFFSET= 12" },
+                { F(offset), "0x10", "invalid ID_PART_ENTRY_OFFSET=0x10" },
+                { F(size), "18446744073709551616", "invalid ID_PART_ENTRY_SIZE=18446744073709551616" },
+                { F(size), "36028797018963968", "extent 10240+36028797018963968 sectors overflows" },
+                { F(name), "a\\x00b", "invalid ID_PART_ENTRY_NAME=a\\x00b" },
+#undef F
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct vr_udev_partition_props props = good_props();
+                struct vr_partition p = {};
+
+                *(const char **) ((char *) &props + cases[i].field) = cases[i].value;
+                vr_log_clear_last_error();
+                assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -EINVAL);
+                assert_last_error_contains("GPT partition /dev/vda3: ");
+                assert_last_error_contains(cases[i].message);
+                assert_null(p.node);
+                assert_null(p.label);
+        }
+}
+
+static int teardown(void **state) {
+        test_sh("rm -rf %s", test_tmpdir());
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_image_partitions),
+                cmocka_unit_test(test_image_appends_to_list),
+                cmocka_unit_test(test_image_128_partitions),
+                cmocka_unit_test(test_image_zeros),
+                cmocka_unit_test(test_image_empty_and_not_a_file),
+                cmocka_unit_test(test_image_missing),
+                cmocka_unit_test(test_image_mbr),
+                cmocka_unit_test(test_image_corrupt_primary_header),
+                cmocka_unit_test(test_image_corrupt_primary_entries),
+                cmocka_unit_test(test_image_truncated),
+                cmocka_unit_test(test_image_no_protective_mbr),
+                cmocka_unit_test(test_describe),
+                cmocka_unit_test(test_open),
+                cmocka_unit_test(test_list_append),
+                cmocka_unit_test(test_udev_props_good),
+                cmocka_unit_test(test_udev_props_not_gpt),
+                cmocka_unit_test(test_udev_props_missing),
+                cmocka_unit_test(test_udev_props_malformed),
+        };
+
+        vr_log_set_level(getenv("VR_TEST_VERBOSE") ? VR_LOG_DEBUG : VR_LOG_ERR - 1); /* the failures are expected; keep the output readable */
+        return cmocka_run_group_tests(tests, NULL, teardown);
+}
