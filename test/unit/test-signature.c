@@ -281,6 +281,22 @@ static void test_not_detached(void **state) {
         free(blob);
 }
 
+/* An unknown digest algorithm fails cleanly (and, under ASan, without a leak). */
+static void test_unknown_digest(void **state) {
+        static const unsigned char sha256_oid[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
+        struct vr_signature s;
+        size_t len;
+        unsigned char *blob = make_sig("alpha", H1, false, &len);
+
+        assert_int_equal(vr_signature_parse(blob, len, WHAT, &s), 0);
+        unsigned char *oid = memmem(s.pkcs7, s.pkcs7_len, sha256_oid, sizeof(sha256_oid));
+        assert_non_null(oid);
+        oid[sizeof(sha256_oid) - 1] = 0x7f;
+        assert_verify_fails(&s, -EKEYREJECTED, "does not verify with any of the 3 trusted certificates");
+        vr_signature_done(&s);
+        free(blob);
+}
+
 static void test_signature_not_pkcs7(void **state) {
         struct vr_signature s;
         assert_int_equal(parse_str("{\"rootHash\":\"" H1 "\",\"signature\":\"aGVsbG8=\"}", &s), 0);
@@ -591,6 +607,7 @@ int main(void) {
                 cmocka_unit_test(test_untrusted_key_with_trusted_fingerprint),
                 cmocka_unit_test(test_root_hash_edited_after_signing),
                 cmocka_unit_test(test_not_detached),
+                cmocka_unit_test(test_unknown_digest),
                 cmocka_unit_test(test_signature_not_pkcs7),
                 cmocka_unit_test(test_extra_fields_ignored),
                 cmocka_unit_test(test_malformed_json),
