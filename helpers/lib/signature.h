@@ -15,7 +15,7 @@ struct vr_signature {
         unsigned char fingerprint[32]; /* "certificateFingerprint": SHA-256 of the DER cert */
         unsigned char *pkcs7;         /* "signature" decoded from base64 (DER) */
         size_t pkcs7_len;
-        char *pkcs7_base64;           /* as stored, for systemd-veritysetup root-hash-signature=base64: */
+        char *pkcs7_base64;           /* as stored (minus any whitespace), for systemd-veritysetup root-hash-signature=base64: */
 };
 
 /* Parses a signature partition's bytes. Rejects: more than 4 MiB, malformed JSON, a
@@ -44,6 +44,6 @@ void vr_trust_store_done(struct vr_trust_store *ts);
  * trusted certificate). No chain building: trust is the pinned certificate itself.
  * On success returns 0 and, if ret_signer, the signer's subject ("CN=...") and file.
  * Errors, logged naming `what`: -ENOKEY (no trusted certificates / unknown fingerprint),
- * -EKEYREJECTED (signature does not verify). */
+ * -EKEYREJECTED (signature does not verify), -EBADMSG (not a detached DER PKCS#7 SignedData). */
 int vr_signature_verify(const struct vr_signature *s, const struct vr_trust_store *ts, const char *what,
                         char **ret_signer);
