@@ -54,7 +54,7 @@ $(B)/test/%: test/unit/%.c $(LIB) $(HEADERS) test/unit/testlib.h | $(B)/test
 $(B)/lib $(B)/test:
 	mkdir -p $@
 
-unit-tests: $(UNIT_BINS)
+unit-tests: $(LIB) $(UNIT_BINS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODULEDIR)
@@ -78,7 +78,7 @@ asan:
 fuzzers:
 	$(MAKE) B=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" fuzz-bins
 
-fuzz-bins: $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+fuzz-bins: $(LIB) $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
 $(B)/fuzz/%: test/fuzz/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(B)/fuzz
