@@ -76,36 +76,38 @@ static const char *key_startswith(const char *key, const char *prefix) {
         return key;
 }
 
+static bool is_space(char ch) {
+        return ch && strchr(" \t\n\r\v\f", ch);
+}
+
 /* Extracts the next whitespace-separated word. Double or single quotes group and are
  * dropped (key="a b" and "key=a b" alike); an unclosed quote runs to the end. */
 static int next_word(const char **p, char **ret) {
-        const char *s = *p;
+        const char *start = *p, *s;
         char quote = 0, *word, *w;
 
-        while (*s && strchr(" \t\n\r\v\f", *s))
-                s++;
-        if (!*s) {
-                *p = s;
+        while (is_space(*start))
+                start++;
+        if (!*start) {
+                *p = start;
                 *ret = NULL;
                 return 0;
         }
 
-        w = word = malloc(strlen(s) + 1);
+        /* The word's own length, not the rest of the line: keeps huge lines linear. */
+        for (s = start; *s && (quote || !is_space(*s)); s++)
+                if (quote ? *s == quote : (*s == '"' || *s == '\''))
+                        quote = quote ? 0 : *s;
+
+        w = word = malloc((size_t) (s - start) + 1);
         if (!word)
                 return -ENOMEM;
 
-        for (; *s; s++) {
-                if (quote) {
-                        if (*s == quote)
-                                quote = 0;
-                        else
-                                *w++ = *s;
-                } else if (*s == '"' || *s == '\'')
-                        quote = *s;
-                else if (strchr(" \t\n\r\v\f", *s))
-                        break;
+        for (quote = 0; start < s; start++) {
+                if (quote ? *start == quote : (*start == '"' || *start == '\''))
+                        quote = quote ? 0 : *start;
                 else
-                        *w++ = *s;
+                        *w++ = *start;
         }
         *w = 0;
 
