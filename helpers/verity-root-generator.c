@@ -100,20 +100,6 @@ static int add_sysroot_mount(const char *dir, const char *fstype) {
         return add_dependency(dir, "initrd-root-fs.target", "requires", "sysroot.mount");
 }
 
-static const char *rootfstype(const char *line) {
-        static char buf[64];
-        const char *p = strstr(line, "rootfstype=");
-        if (!p || (p != line && p[-1] != ' '))
-                return NULL;
-        p += strlen("rootfstype=");
-        size_t n = strcspn(p, " \n");
-        if (n == 0 || n >= sizeof(buf))
-                return NULL;
-        memcpy(buf, p, n);
-        buf[n] = 0;
-        return buf;
-}
-
 int main(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         const char *dir;
@@ -136,13 +122,8 @@ int main(int argc, char **argv) {
 
         if (vr_cmdline_wants_root(&cmdline)) {
                 r = add_veritysetup_unit(dir, "root");
-                if (r >= 0 && cmdline.root_mode != VR_ROOT_OTHER) {
-                        char line[4096] = "";
-                        _cleanup_fclose_ FILE *f = fopen(getenv("VERITY_ROOT_CMDLINE") ?: "/proc/cmdline", "re");
-                        if (f && !fgets(line, sizeof(line), f))
-                                line[0] = 0;
-                        r = add_sysroot_mount(dir, rootfstype(line));
-                }
+                if (r >= 0 && cmdline.root_mode != VR_ROOT_OTHER)
+                        r = add_sysroot_mount(dir, cmdline.rootfstype);
                 if (r < 0)
                         return 1;
         }

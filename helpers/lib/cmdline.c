@@ -46,6 +46,7 @@ void vr_cmdline_init(struct vr_cmdline *c) {
 
 void vr_cmdline_done(struct vr_cmdline *c) {
         free(c->root);
+        free(c->rootfstype);
         free(c->roothash);
         free(c->root_data);
         free(c->root_hash_device);
@@ -247,6 +248,8 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
 
         if (key_eq(key, "root"))
                 return set_string(&c->root, key, value);
+        if (key_eq(key, "rootfstype"))
+                return set_string(&c->rootfstype, key, value);
         if (key_eq(key, "roothash"))
                 return set_string(&c->roothash, key, value);
         if (key_eq(key, "usrhash"))

@@ -28,6 +28,7 @@ enum vr_root_mode {
 struct vr_cmdline {
         enum vr_root_mode root_mode;
         char *root;              /* root= as given, or NULL */
+        char *rootfstype;        /* rootfstype=, or NULL */
         int verity;              /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 off, 1 on */
         char *roothash;          /* roothash= (hex, as given) */
         char *root_data;         /* systemd.verity_root_data= (device path) */
