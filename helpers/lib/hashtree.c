@@ -197,7 +197,7 @@ static void report_progress(struct verify_ctx *c, uint64_t n) {
         if (!c->progress || (c->done < c->next_report && c->done < c->total))
                 return;
         c->progress(c->done, c->total, c->userdata);
-        c->next_report = c->done + (c->total / 100 ? c->total / 100 : 1);
+        c->next_report = (c->done * 100 / c->total + 1) * c->total / 100; /* next whole percent */
 }
 
 /* Checks count blocks of block_size at src_off in src against the digests in the tree
