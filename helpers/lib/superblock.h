@@ -18,6 +18,7 @@ struct vr_verity_params {
         uint16_t salt_size;
         unsigned char uuid[16];
         uint64_t hash_offset;        /* byte offset of the superblock inside the hash region */
+        bool no_superblock;          /* params from elsewhere (cmdline): the tree starts at hash_offset */
 };
 
 /* Validates and decodes 512 bytes. Every field is checked (magic, version, hash type,
@@ -25,10 +26,12 @@ struct vr_verity_params {
  * overflow of data_blocks * data_block_size); errors name the field and `what`. */
 int vr_superblock_parse(const unsigned char buf[VR_SUPERBLOCK_SIZE], const char *what,
                         struct vr_verity_params *out);
-/* Reads and parses the superblock at offset inside r. */
+/* Reads and parses the superblock at offset inside r (offset must be a multiple of 512). */
 int vr_superblock_read(const struct vr_region *r, uint64_t offset, struct vr_verity_params *out);
 
 /* Appended layout: finds a superblock inside a single partition whose data_blocks
- * end exactly where the superblock starts (hash offset = data size rounded to the
- * block size). Returns 0 with out->hash_offset set, -ENOENT if none. */
+ * end exactly where the superblock starts (hash offset = data size, or data size
+ * rounded up to 4096). Scans backwards from the end of r, no further than the largest
+ * tree any valid superblock could need, and takes the candidate nearest the end whose
+ * tree fits in r. Returns 0 with out->hash_offset set, -ENOENT (logged) if none. */
 int vr_superblock_find_appended(const struct vr_region *r, struct vr_verity_params *out);
