@@ -27,17 +27,6 @@
 #define APPENDED_ROUNDING 4096u
 #define SCAN_CHUNK (1024u * 1024u)
 
-/* TEMPORARY until roothash.c (vr_hash_algorithm_size) lands: same contract, via OpenSSL. */
-static size_t sb_digest_size_tmp(const char *algorithm) {
-        const EVP_MD *md = EVP_get_digestbyname(algorithm);
-        int size;
-
-        if (!md || (EVP_MD_get_flags(md) & EVP_MD_FLAG_XOF))
-                return 0;
-        size = EVP_MD_get_size(md);
-        return size > 0 && size <= VR_ROOTHASH_MAX ? (size_t) size : 0;
-}
-
 static uint16_t le16(const unsigned char *p) { return (uint16_t) (p[0] | p[1] << 8); }
 static uint32_t le32(const unsigned char *p) {
         return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
@@ -80,7 +69,7 @@ static int superblock_decode(const unsigned char *buf, const char *what, bool qu
         memcpy(p.algorithm, buf + SB_OFF_ALGORITHM, SB_ALGORITHM_LEN);
         if (!p.algorithm[0] || !algorithm_chars_ok(p.algorithm))
                 return log_full_errno(lvl, EINVAL, "Hash algorithm field in the superblock of %s is empty or not a name", what);
-        if (sb_digest_size_tmp(p.algorithm) == 0)
+        if (vr_hash_algorithm_size(p.algorithm) == 0)
                 return log_full_errno(lvl, EOPNOTSUPP, "Unknown hash algorithm \"%s\" in the superblock of %s",
                                       p.algorithm, what);
 
