@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "dps.h"
 #include "partition.h"
 #include "util.h"
 
@@ -408,11 +409,19 @@ int vr_partitions_from_udev(struct vr_partition_list *list) {
 }
 
 const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len) {
-        char uuid[SD_ID128_UUID_STRING_MAX], type[SD_ID128_UUID_STRING_MAX];
+        char uuid[SD_ID128_UUID_STRING_MAX], type[64];
+        const char *arch;
+        enum vr_part_role role;
 
-        snprintf(buf, len, "partition %u%s%s%s (PARTUUID=%s, type %s) on %s", p->partno, p->label ? " \"" : "",
-                 p->label ?: "", p->label ? "\"" : "", sd_id128_to_uuid_string(p->uuid, uuid),
-                 sd_id128_to_uuid_string(p->type, type), p->disk ?: "?");
+        if (vr_dps_lookup(p->type, &arch, &role) >= 0)
+                snprintf(type, sizeof(type), "%s-%s", vr_part_role_to_string(role), arch);
+        else {
+                char t[SD_ID128_UUID_STRING_MAX];
+                snprintf(type, sizeof(type), "type %s", sd_id128_to_uuid_string(p->type, t));
+        }
+        snprintf(buf, len, "partition %u%s%s%s (%s, PARTUUID=%s) on %s", p->partno, p->label ? " \"" : "",
+                 p->label ?: "", p->label ? "\"" : "", type, sd_id128_to_uuid_string(p->uuid, uuid),
+                 p->disk ?: "?");
         return buf;
 }
 

@@ -226,10 +226,10 @@ static void test_describe(void **state) {
         char buf[256];
 
         assert_string_equal(vr_partition_describe(&p, buf, sizeof(buf)),
-                            "partition 3 \"root-verity\" (PARTUUID=" UUID_B ", type " ROOT_VERITY_X86_64 ") on disk.img");
+                            "partition 3 \"root-verity\" (root-verity-x86-64, PARTUUID=" UUID_B ") on disk.img");
         p.label = NULL;
         assert_string_equal(vr_partition_describe(&p, buf, sizeof(buf)),
-                            "partition 3 (PARTUUID=" UUID_B ", type " ROOT_VERITY_X86_64 ") on disk.img");
+                            "partition 3 (root-verity-x86-64, PARTUUID=" UUID_B ") on disk.img");
         /* Truncated, still terminated. */
         assert_ptr_equal(vr_partition_describe(&p, buf, 12), buf);
         assert_string_equal(buf, "partition 3");
@@ -260,7 +260,7 @@ static void test_open(void **state) {
         /* The image lost its tail after probing: the partition no longer fits. */
         test_sh("truncate -s 8M %s", img);
         assert_int_equal(vr_partition_open(&list.items[3], &region, what, sizeof(what)), -ERANGE);
-        snprintf(expect, sizeof(expect), "partition 5 (PARTUUID=" UUID_D ", type " LINUX_DATA ") on %s ends at byte %llu, past the end of %s (%llu bytes)",
+        snprintf(expect, sizeof(expect), "partition 5 (type " LINUX_DATA ", PARTUUID=" UUID_D ") on %s ends at byte %llu, past the end of %s (%llu bytes)",
                  img, (unsigned long long) (14336 * 512 + 2 * MiB), img, (unsigned long long) (8 * MiB));
         assert_last_error_contains(expect);
 
