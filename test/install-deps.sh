@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential pkgconf clang libclang-rt-14-dev llvm
 libblkid-dev libcryptsetup-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev
 dracut-core systemd cryptsetup-bin erofs-utils squashfs-tools e2fsprogs fdisk util-linux
-openssl busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
+openssl jq busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
 systemd-boot-efi ovmf"
 # shellcheck disable=SC2086
 if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv 'install ok installed' ||

@@ -72,6 +72,20 @@ static size_t find_by_uuid(const struct vr_partition_list *parts, sd_id128_t uui
         return n;
 }
 
+/* The only partition of this role on disk, or NULL (none, or several). */
+static const struct vr_partition *find_role_on_disk(const struct vr_partition_list *parts, const char *arch,
+                                                    enum vr_part_role role, const char *disk) {
+        const struct vr_partition *found = NULL;
+        for (size_t i = 0; i < parts->n; i++) {
+                if (!has_role(&parts->items[i], arch, role) || !streq(parts->items[i].disk, disk))
+                        continue;
+                if (found)
+                        return NULL;
+                found = &parts->items[i];
+        }
+        return found;
+}
+
 /* Compares version-ish labels: runs of digits numerically, the rest bytewise
  * (the order systemd uses to pick the newest of several A/B partitions). */
 static int label_version_compare(const char *a, const char *b) {
@@ -173,6 +187,13 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
         if (n == 0) {
                 /* No verity partition: the tree may be appended to the data partition. */
                 r = vr_superblock_find_appended(&data_region, &c->params);
+                const struct vr_partition *other = r < 0 ? find_role_on_disk(parts, arch, roles.hash, c->data->disk) : NULL;
+                if (other) {
+                        close(data_region.fd);
+                        return refuse(v, -EBADMSG, "root hash %s does not match %s: its PARTUUID would be "
+                                      SD_ID128_UUID_FORMAT_STR, vr_roothash_to_string(&c->roothash, (char[2 * VR_ROOTHASH_MAX + 1]) {}),
+                                      describe(other, d1), SD_ID128_FORMAT_VAL(hash_uuid));
+                }
                 if (r < 0) {
                         close(data_region.fd);
                         return refuse_incomplete(v, "missing %s-verity partition with PARTUUID=" SD_ID128_UUID_FORMAT_STR
