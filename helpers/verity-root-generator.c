@@ -65,6 +65,8 @@ static int add_veritysetup_unit(const char *dir, const char *name) {
                  "Type=oneshot\n"
                  "RemainAfterExit=yes\n"
                  "TimeoutSec=infinity\n"
+                 "StandardOutput=journal+console\n"
+                 "StandardError=journal+console\n"
                  "EnvironmentFile=" VR_RUNDIR "/%s.env\n"
                  "ExecStart=" SYSTEMD_VERITYSETUP " attach %s ${VERITY_DATA} ${VERITY_HASH} ${VERITY_ROOTHASH} ${VERITY_OPTIONS}\n"
                  "ExecStartPost=" VR_INITRD_LIBEXECDIR "/verity-root-check %s ${VERITY_DATA}\n"

@@ -29,7 +29,10 @@ int vr_log_internal(int level, int error, const char *fmt, ...) {
         if (level <= VR_LOG_ERR)
                 memcpy(last_error, buf, sizeof(buf));
         if (level <= log_max_level) {
-                if (kmsg_fd >= 0)
+                /* Errors go to the kernel log: timestamped, and shown on the console even
+                 * when systemd lowers the console log level to 4. The rest goes to stderr,
+                 * which our units send to the journal and the console. */
+                if (kmsg_fd >= 0 && level <= VR_LOG_ERR)
                         dprintf(kmsg_fd, "<%d>%s: %s\n", level, log_prefix, buf);
                 else
                         fprintf(stderr, "%s: %s\n", log_prefix, buf);
