@@ -14,7 +14,6 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "Usage: %s NAME DATA-DEVICE\n", program_invocation_short_name);
                 return 2;
         }
-        vr_log_open_kmsg();
         vr_cmdline_init(&cmdline);
         r = vr_cmdline_read(NULL, &cmdline);
         if (r >= 0)

@@ -115,7 +115,6 @@ int main(int argc, char **argv) {
         /* The early directory: our sysroot.mount must win over fstab-generator's and
          * gpt-auto-generator's, which also want to mount something on /sysroot. */
         dir = argc == 4 ? argv[2] : argv[1];
-        vr_log_open_kmsg();
 
         vr_cmdline_init(&cmdline);
         r = vr_cmdline_read(NULL, &cmdline);

@@ -122,8 +122,6 @@ int main(int argc, char **argv) {
         int r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        if (!arg_wants)
-                vr_log_open_kmsg();
         r = run(argc, argv);
         return r < 0 ? 1 : r;
 }

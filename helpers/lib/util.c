@@ -1,17 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
-
 #include "util.h"
 
 static int log_max_level = VR_LOG_INFO;
 static const char *log_prefix = "verity-root";
 static char last_error[512];
-static int kmsg_fd = -1;
-
-void vr_log_open_kmsg(void) {
-        if (kmsg_fd < 0)
-                kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
-}
 
 void vr_log_set_level(int level) { log_max_level = level; }
 void vr_log_set_prefix(const char *prefix) { log_prefix = prefix; }
@@ -28,15 +20,9 @@ int vr_log_internal(int level, int error, const char *fmt, ...) {
 
         if (level <= VR_LOG_ERR)
                 memcpy(last_error, buf, sizeof(buf));
-        if (level <= log_max_level) {
-                /* Errors go to the kernel log: timestamped, and shown on the console even
-                 * when systemd lowers the console log level to 4. The rest goes to stderr,
-                 * which our units send to the journal and the console. */
-                if (kmsg_fd >= 0 && level <= VR_LOG_ERR)
-                        dprintf(kmsg_fd, "<%d>%s: %s\n", level, log_prefix, buf);
-                else
-                        fprintf(stderr, "%s: %s\n", log_prefix, buf);
-        }
+        /* In the initrd our units send stderr to the journal and the console. */
+        if (level <= log_max_level)
+                fprintf(stderr, "%s: %s\n", log_prefix, buf);
 
         error = error < 0 ? -error : error;
         return -error;

@@ -35,9 +35,6 @@ enum vr_log_level { VR_LOG_ERR = 3, VR_LOG_WARNING = 4, VR_LOG_NOTICE = 5, VR_LO
  * is the journal or the console, which is what users read on failure. */
 void vr_log_set_level(int level);
 void vr_log_set_prefix(const char *prefix);
-/* In the initrd: log errors to /dev/kmsg (kernel timestamps, always on the console,
- * imported by the journal), everything else to stderr. */
-void vr_log_open_kmsg(void);
 /* Captures the last error message, so tests and the --json output can show it. */
 const char *vr_log_last_error(void);
 void vr_log_clear_last_error(void);

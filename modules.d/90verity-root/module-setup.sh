@@ -16,7 +16,9 @@ check() {
 
 depends() {
     if dracut_module_included "systemd"; then
-        echo systemd-veritysetup dm
+        # dracut-systemd: the cmdline hooks (root=dissect) and dracut's emergency
+        # path, which honours rd.shell, when a root is refused.
+        echo systemd-veritysetup dracut-systemd dm
     else
         echo dm
     fi
