@@ -89,8 +89,6 @@ static int run(int argc, char **argv) {
                 .sig = cmdline.sig,
                 .trust = &trust,
         };
-        /* Library messages of rejected candidates would only repeat the verdict's reason. */
-        vr_log_set_level(VR_LOG_NOTICE);
         r = vr_wait_for_verdict(&cfg, cmdline.timeout_sec, &parts, &v);
         if (r < 0) {
                 log_error("refusing to boot the %s file system: %s", arg_target, v.reason);

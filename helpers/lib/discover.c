@@ -485,15 +485,21 @@ static int discover_signed(const struct vr_partition_list *parts, const struct v
 
 int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *v) {
         const char *arch = cfg->arch ?: vr_dps_native_arch();
+        int r;
 
         vr_verdict_done(v);
         *v = (struct vr_verdict) {};
+        /* Rejected candidates are normal here; the verdict carries the one line that matters. */
+        vr_log_capture_begin();
         if (cfg->trusted_hash)
-                return discover_trusted_hash(parts, cfg, arch, v);
-        if (cfg->sig == VR_SIG_OFF)
-                return refuse(v, -ENOKEY, "no %s= given and rd.verity.sig=off ignores signature partitions: no root hash to trust",
-                              cfg->target == VR_TARGET_USR ? "usrhash" : "roothash");
-        return discover_signed(parts, cfg, arch, v);
+                r = discover_trusted_hash(parts, cfg, arch, v);
+        else if (cfg->sig == VR_SIG_OFF)
+                r = refuse(v, -ENOKEY, "no %s= given and rd.verity.sig=off ignores signature partitions: no root hash to trust",
+                           cfg->target == VR_TARGET_USR ? "usrhash" : "roothash");
+        else
+                r = discover_signed(parts, cfg, arch, v);
+        vr_log_capture_end();
+        return r;
 }
 
 void vr_verdict_done(struct vr_verdict *v) {

@@ -248,8 +248,6 @@ int vr_verb_inspect(int argc, char **argv) {
                 .progress = !a.json && isatty(STDERR_FILENO) ? progress_tty : NULL,
                 .progress_userdata = &progress_last,
         };
-        /* The library logs as it goes; the verdict carries the one line that matters. */
-        vr_log_set_level(VR_LOG_ERR - 1);
         vr_discover(&parts, &cfg, &root);
 
         bool want_usr = a.usrhash || has_any_role(&parts, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG);
@@ -259,8 +257,6 @@ int vr_verb_inspect(int argc, char **argv) {
                 progress_last = -1;
                 vr_discover(&parts, &cfg, &usr);
         }
-        vr_log_set_level(VR_LOG_INFO);
-
         bool ok = root.error >= 0 && (!want_usr || usr.error >= 0);
         if (a.json) {
                 json_object *doc = json_object_new_object(), *arr = json_object_new_array();

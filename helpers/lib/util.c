@@ -4,6 +4,12 @@
 static int log_max_level = VR_LOG_INFO;
 static const char *log_prefix = "verity-root";
 static char last_error[512];
+static int capture_depth;
+
+/* While capturing, messages are kept (errors as the last error) but not printed:
+ * the caller turns them into one verdict line of its own. */
+void vr_log_capture_begin(void) { capture_depth++; }
+void vr_log_capture_end(void) { capture_depth--; }
 
 void vr_log_set_level(int level) { log_max_level = level; }
 void vr_log_set_prefix(const char *prefix) { log_prefix = prefix; }
@@ -21,7 +27,7 @@ int vr_log_internal(int level, int error, const char *fmt, ...) {
         if (level <= VR_LOG_ERR)
                 memcpy(last_error, buf, sizeof(buf));
         /* In the initrd our units send stderr to the journal and the console. */
-        if (level <= log_max_level)
+        if (level <= log_max_level && capture_depth == 0)
                 fprintf(stderr, "%s: %s\n", log_prefix, buf);
 
         error = error < 0 ? -error : error;

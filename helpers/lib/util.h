@@ -38,6 +38,9 @@ void vr_log_set_prefix(const char *prefix);
 /* Captures the last error message, so tests and the --json output can show it. */
 const char *vr_log_last_error(void);
 void vr_log_clear_last_error(void);
+/* Nestable: between begin and end nothing is printed, errors are still recorded. */
+void vr_log_capture_begin(void);
+void vr_log_capture_end(void);
 int vr_log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 
 /* All return -abs(error) (or 0 where error is 0), so callers can write
