@@ -1,17 +1,38 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* verity-root-check NAME DATA: after systemd-veritysetup attached NAME, read what mount
- * will read and ask the kernel for the dm-verity status, so corruption stops the boot now. */
+ * will read and ask the kernel for the dm-verity status, so corruption stops the boot now.
+ * verity-root-check --failed NAME: as ExecStopPost=, explain why the attach failed. */
 #include "cmdline.h"
 #include "devcheck.h"
 #include "util.h"
+
+/* systemd passes the result of the service and our environment file to ExecStopPost=. */
+static int explain_failure(const char *name) {
+        const char *result = getenv("SERVICE_RESULT"), *status = getenv("EXIT_STATUS");
+        const char *signer = getenv("VERITY_SIGNER");
+
+        if (!result || streq(result, "success"))
+                return 0;
+        if (getenv("VERITY_KERNEL_SIG"))
+                log_error("the kernel refused to open /dev/mapper/%s (systemd-veritysetup: %s, status %s): with "
+                          "rd.verity.kernel_sig=1 the kernel checks the root hash signature itself, and its keyrings "
+                          "do not trust the signer %s", name, result, status ?: "?", signer ?: "(unknown)");
+        else
+                log_error("systemd-veritysetup could not open /dev/mapper/%s from %s and %s (%s, status %s)", name,
+                          getenv("VERITY_DATA") ?: "?", getenv("VERITY_HASH") ?: "?", result, status ?: "?");
+        return 0;
+}
 
 int main(int argc, char **argv) {
         struct vr_cmdline cmdline;
         int r;
 
         vr_log_set_prefix("verity-root");
+        if (argc == 3 && streq(argv[1], "--failed"))
+                return explain_failure(argv[2]) < 0 ? 1 : 0;
         if (argc != 3) {
-                fprintf(stderr, "Usage: %s NAME DATA-DEVICE\n", program_invocation_short_name);
+                fprintf(stderr, "Usage: %s NAME DATA-DEVICE\n       %s --failed NAME\n", program_invocation_short_name,
+                        program_invocation_short_name);
                 return 2;
         }
         vr_cmdline_init(&cmdline);

@@ -70,8 +70,9 @@ static int add_veritysetup_unit(const char *dir, const char *name) {
                  "EnvironmentFile=" VR_RUNDIR "/%s.env\n"
                  "ExecStart=" SYSTEMD_VERITYSETUP " attach %s ${VERITY_DATA} ${VERITY_HASH} ${VERITY_ROOTHASH} ${VERITY_OPTIONS}\n"
                  "ExecStartPost=" VR_INITRD_LIBEXECDIR "/verity-root-check %s ${VERITY_DATA}\n"
-                 "ExecStop=" SYSTEMD_VERITYSETUP " detach %s\n",
-                 name, name, name, name, name, name, name);
+                 "ExecStop=" SYSTEMD_VERITYSETUP " detach %s\n"
+                 "ExecStopPost=" VR_INITRD_LIBEXECDIR "/verity-root-check --failed %s\n",
+                 name, name, name, name, name, name, name, name);
         r = write_unit(dir, unit, content);
         if (r < 0)
                 return r;

@@ -37,6 +37,14 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
                 return log_error_errno(errno, "cannot write %s: %s", tmp, strerror(errno));
         fprintf(f, "VERITY_DATA=%s\nVERITY_HASH=%s\nVERITY_ROOTHASH=%s\nVERITY_HANDOFF=%s\n", v->data->node,
                 v->hash->node, v->roothash_hex, handoff ? "yes" : "no");
+        if (c->kernel_sig && v->signature_base64) {
+                /* For verity-root-check --failed: who signed, in case the kernel refuses. */
+                char signer[sizeof(v->signature_status)];
+                const char *p = startswith(v->signature_status, "valid, signed by ");
+                snprintf(signer, sizeof(signer), "%s", p ?: v->signature_status);
+                signer[strcspn(signer, "\"\\\n")] = 0;
+                fprintf(f, "VERITY_KERNEL_SIG=1\nVERITY_SIGNER=\"%s\"\n", signer);
+        }
         fputs("VERITY_OPTIONS=", f);
         const char *sep = "";
         if (corr) {
