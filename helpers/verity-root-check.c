@@ -11,7 +11,8 @@ static int explain_failure(const char *name) {
         const char *result = getenv("SERVICE_RESULT"), *status = getenv("EXIT_STATUS");
         const char *signer = getenv("VERITY_SIGNER");
 
-        if (!result || streq(result, "success"))
+        /* Attached but refused by our own check: that check has said why already. */
+        if (!result || streq(result, "success") || vr_dm_is_active(name))
                 return 0;
         if (getenv("VERITY_KERNEL_SIG"))
                 log_error("the kernel refused to open /dev/mapper/%s (systemd-veritysetup: %s, status %s): with "

@@ -36,6 +36,11 @@ static int dm_node_by_name(const char *name, char *node, size_t len) {
         return -ENOENT;
 }
 
+bool vr_dm_is_active(const char *name) {
+        char node[64];
+        return dm_node_by_name(name, node, sizeof(node)) >= 0;
+}
+
 /* Reads [start, end) in big chunks; on an I/O error narrows down to the first bad block. */
 static int read_range(int fd, unsigned char *buf, uint64_t start, uint64_t end, uint64_t *ret_bad, bool progress,
                       const char *name) {

@@ -9,3 +9,6 @@
  * data names the data partition for messages. Returns 0 when the device is verified
  * (dm-verity status V), -EBADMSG (logged with the block number) when corrupted. */
 int vr_check_active(const char *name, const char *data, bool full);
+
+/* Whether the kernel has a device-mapper device of that name. */
+bool vr_dm_is_active(const char *name);
