@@ -1,0 +1,367 @@
+# shellcheck shell=bash
+# Boot-test helpers: build initrds with the repo's dracut module (never
+# installed into /usr), boot them under QEMU, assert on the serial console.
+# Sourced by test/boot/run.sh and by every test/boot/cases/NN-*.sh.
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WORK=${WORK:-$(mktemp -d /var/tmp/dracut-verity-boot.XXXXXX)}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-150}
+# Debugging aid, e.g. BOOT_APPEND_EXTRA="systemd.journald.forward_to_console=1 rd.debug".
+BOOT_APPEND_EXTRA=${BOOT_APPEND_EXTRA:-}
+MKROOT=$TOP/test/lib/mkroot.sh
+MKDISK=$TOP/test/lib/mkdisk.sh
+MODULE_SRC=$TOP/modules.d/90verity-root
+export TOP WORK
+
+# Console lines the test root prints (test/lib/mkroot.sh).
+INIT_MARKER='VERITY-ROOT-TEST: init reached'
+# Printed by the initrd's emergency path, see emergency_overlay().
+EMERGENCY_MARKER='VERITY-ROOT-TEST: emergency'
+
+log() { echo "boot-test: $*" >&2; }
+
+# A case calls fail or skip, then exits non-zero (set -e) or 77; run.sh reads
+# the reason from $VERDICT.
+fail() {
+	echo "FAIL: $*" >> "${VERDICT:-/dev/null}"
+	log "FAIL: $*"
+	return 1
+}
+
+skip() {
+	echo "SKIP: $*" >> "${VERDICT:-/dev/null}"
+	exit 77
+}
+
+module_present() { [ -f "$MODULE_SRC/module-setup.sh" ]; }
+
+require_module() { module_present || skip "module not present"; }
+
+newest_kernel() {
+	local k
+	k=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)
+	[ -n "$k" ] || { fail "no kernel in /boot (install linux-image-amd64)"; return 1; }
+	echo "$k"
+}
+
+kernel_version() { local k; k=$(newest_kernel) || return 1; echo "${k#/boot/vmlinuz-}"; }
+
+# --- Images --------------------------------------------------------------
+
+# make_root DIR ID: the busybox test root.
+make_root() {
+	"$MKROOT" --id "$2" "$1" >&2 || { fail "mkroot.sh $1 failed"; return 1; }
+}
+
+# make_usr_split_root ROOTDIR USRDIR ID: a test root whose /usr content lives
+# in USRDIR (for a separate usr partition); / keeps an empty /usr mount point.
+make_usr_split_root() {
+	make_root "$1" "$3" || return 1
+	rm -rf "$2"
+	mv "$1/usr" "$2"
+	mkdir "$1/usr"
+	printf '%s\n' "$3-usr" > "$2/lib/verity-root-test-usr-id"
+}
+
+# make_disk IMAGE ROOTDIR [mkdisk options]: runs mkdisk.sh and evals its
+# ROOTHASH=, DATA_UUID=, HASH_UUID=, SIG_UUID=, ... into the caller.
+make_disk() {
+	local image=$1 rootdir=$2 out
+	shift 2
+	out=$("$MKDISK" "$@" "$rootdir" "$image") || { fail "mkdisk.sh $* $rootdir $image failed"; return 1; }
+	eval "$out"
+}
+
+# make_cert DIR NAME CN: self-signed RSA certificate DIR/NAME.crt + DIR/NAME.key.
+make_cert() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$3" \
+		-keyout "$1/$2.key" -out "$1/$2.crt" 2>/dev/null \
+		|| { fail "openssl req for $3 failed"; return 1; }
+}
+
+# --- Initrds -------------------------------------------------------------
+
+# Stages the module with `make install DESTDIR=` and builds a private dracut
+# base directory whose modules.d holds every system module plus ours, so the
+# host's /usr/lib/dracut stays untouched.
+source_hash() {
+	( cd "$TOP" && find modules.d helpers Makefile -type f 2>/dev/null | sort | xargs -r cat ) |
+		sha256sum | cut -c1-16
+}
+
+# prepare_dracut stock|module: sets DRACUT_BASE.
+prepare_dracut() {
+	local variant=$1 f base=/usr/lib/dracut hash dir
+	dir=$WORK/dracut-$variant
+	DRACUT_BASE=$dir
+	hash=$(source_hash)
+	[ -d "$dir" ] && [ "$(cat "$dir/.source-hash" 2>/dev/null)" = "$hash" ] && return 0
+	[ -x /usr/bin/dracut ] || { fail "dracut missing (install dracut-core)"; return 1; }
+	rm -rf "$dir" "$dir.tmp"
+	if [ "$variant" = module ]; then
+		rm -rf "$WORK/stage" "$WORK/build"
+		make -C "$TOP" -s B="$WORK/build" DESTDIR="$WORK/stage" PREFIX=/usr install \
+			> "$WORK/make-install.log" 2>&1 || {
+			tail -n 40 "$WORK/make-install.log" >&2
+			fail "make install DESTDIR=$WORK/stage failed (log: $WORK/make-install.log)"
+			return 1
+		}
+		[ -f "$WORK/stage/usr/lib/dracut/modules.d/90verity-root/module-setup.sh" ] || {
+			fail "make install staged no modules.d/90verity-root/module-setup.sh"
+			return 1
+		}
+	fi
+	mkdir -p "$dir.tmp/modules.d"
+	for f in "$base"/*; do
+		case ${f##*/} in
+		# Our own modules.d; distro drop-ins in dracut.conf.d would be
+		# read even with --confdir, so only the staged ones go there.
+		modules.d|dracut.conf.d) ;;
+		*) ln -s "$f" "$dir.tmp/${f##*/}" ;;
+		esac
+	done
+	for f in "$base"/modules.d/*; do
+		ln -s "$f" "$dir.tmp/modules.d/${f##*/}"
+	done
+	if [ "$variant" = module ]; then
+		# Replaces an installed copy, if the host has one.
+		ln -sfn "$WORK/stage/usr/lib/dracut/modules.d/90verity-root" "$dir.tmp/modules.d/90verity-root"
+		if [ -d "$WORK/stage/usr/lib/dracut/dracut.conf.d" ]; then
+			mkdir -p "$dir.tmp/dracut.conf.d"
+			for f in "$WORK/stage/usr/lib/dracut/dracut.conf.d"/*; do
+				[ -e "$f" ] && ln -s "$f" "$dir.tmp/dracut.conf.d/${f##*/}"
+			done
+		fi
+	else
+		rm -f "$dir.tmp/modules.d/90verity-root"
+	fi
+	echo "$hash" > "$dir.tmp/.source-hash"
+	mv "$dir.tmp" "$dir"
+}
+
+# Test-only overlay: when the initrd gives up (systemd emergency.target, or
+# dracut's emergency hooks in the shell initrd with rd.shell=0), print a marker
+# and power off, so negative cases end when the boot fails instead of at the
+# QEMU timeout. The lean module set has no emergency.service of its own.
+emergency_overlay() {
+	local d=$WORK/overlay units
+	[ -d "$d" ] && { echo "$d"; return 0; }
+	rm -rf "$d.tmp"
+	units=$d.tmp/etc/systemd/system
+	mkdir -p "$units/emergency.target.wants" "$units/initrd.target.wants" \
+		"$d.tmp/usr/lib/verity-root-test" \
+		"$d.tmp/usr/lib/dracut/hooks/shutdown-emergency" "$d.tmp/usr/lib/dracut/hooks/emergency"
+	# Only shell builtins and systemctl: the initrd has no grep.
+	cat > "$d.tmp/usr/lib/verity-root-test/give-up.sh" <<-EOF
+	#!/bin/sh
+	# \$1: why; with --unless-sysroot only when /sysroot is not mounted.
+	if [ "\$1" = --unless-sysroot ]; then
+	        shift
+	        while read -r _dev mp _rest; do
+	                [ "\$mp" = /sysroot ] && exit 0
+	        done < /proc/mounts
+	fi
+	echo "$EMERGENCY_MARKER (\$1)" > /dev/console
+	systemctl --no-block poweroff --force
+	EOF
+	chmod 0755 "$d.tmp/usr/lib/verity-root-test/give-up.sh"
+	cat > "$units/verity-root-test-emergency.service" <<-EOF
+	[Unit]
+	Description=verity-root boot test: report emergency and power off
+	DefaultDependencies=no
+
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh /usr/lib/verity-root-test/give-up.sh emergency.target
+	EOF
+	# A root device that never appears only fails dependencies, which
+	# triggers no OnFailure=: catch "initrd.target reached, no /sysroot".
+	cat > "$units/verity-root-test-watch.service" <<-EOF
+	[Unit]
+	Description=verity-root boot test: power off if the initrd ends without a root
+	DefaultDependencies=no
+	After=initrd.target
+
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh /usr/lib/verity-root-test/give-up.sh --unless-sysroot "initrd.target without /sysroot"
+	EOF
+	ln -s ../verity-root-test-emergency.service "$units/emergency.target.wants/"
+	ln -s ../verity-root-test-watch.service "$units/initrd.target.wants/"
+	echo "echo '$EMERGENCY_MARKER (dracut emergency hook)' > /dev/console" \
+		> "$d.tmp/usr/lib/dracut/hooks/shutdown-emergency/00-verity-root-test.sh"
+	cp "$d.tmp/usr/lib/dracut/hooks/shutdown-emergency/00-verity-root-test.sh" "$d.tmp/usr/lib/dracut/hooks/emergency/"
+	mv "$d.tmp" "$d"
+	echo "$d"
+}
+
+# build_initrd OUT [systemd|shell|stock-systemd|stock-shell] [extra dracut args...]
+# systemd/shell add the verity-root module (from `make install DESTDIR=`);
+# stock-* never do. One initrd per distinct flavour, args, sources and
+# certificate set per run, hard-linked to OUT. CERTDIR (env): the *.crt files
+# the module installs as trusted (verityroot_certdir).
+build_initrd() {
+	local out=$1 flavour=${2:-systemd} key conf kver overlay t0 t1 modules omit variant=module
+	shift 2 || shift $#
+	case $flavour in
+	stock-*) variant=stock ;;
+	*) module_present || { fail "build_initrd $flavour: $MODULE_SRC/module-setup.sh missing"; return 1; } ;;
+	esac
+	case ${flavour#stock-} in
+	systemd)
+		modules="systemd systemd-initrd systemd-veritysetup dm rootfs-block udev-rules base fs-lib"
+		omit="kernel-modules" ;;
+	shell)
+		modules="base rootfs-block dm udev-rules fs-lib"
+		omit="systemd kernel-modules" ;;
+	*) fail "build_initrd: unknown flavour $flavour"; return 1 ;;
+	esac
+	[ "$variant" = stock ] || modules+=" verity-root"
+	prepare_dracut "$variant" || return 1
+	kver=$(kernel_version) || return 1
+	key=$( { echo "$flavour $kver $*"; source_hash;
+		[ -n "${CERTDIR:-}" ] && cat "$CERTDIR"/*.crt 2>/dev/null; } | sha256sum | cut -c1-16)
+	local img=$WORK/initrd-$flavour-$key.img
+	if [ ! -f "$img" ]; then
+		conf=$WORK/conf-$key
+		mkdir -p "$conf" "$WORK/certs-$key"
+		[ -z "${CERTDIR:-}" ] || cp "$CERTDIR"/*.crt "$WORK/certs-$key"/ 2>/dev/null || true
+		cat > "$conf/verity-root.conf" <<-EOF
+		verityroot_libexecdir="$WORK/stage/usr/lib/dracut-verity"
+		verityroot_certdir="$WORK/certs-$key"
+		EOF
+		overlay=$(emergency_overlay)
+		t0=$(date +%s)
+		if ! dracutbasedir="$DRACUT_BASE" dracut --force --no-hostonly --no-compress \
+			--conf /dev/null --confdir "$conf" --kver "$kver" --kmoddir "/lib/modules/$kver" \
+			-m "$modules" --omit "$omit" \
+			--force-drivers "virtio_blk virtio_pci dm_verity erofs ext4 squashfs" \
+			--include "$overlay" / "$@" "$img.tmp" "$kver" > "$WORK/dracut-$key.log" 2>&1; then
+			tail -n 40 "$WORK/dracut-$key.log" >&2
+			fail "dracut ($flavour $*) failed, log: $WORK/dracut-$key.log"
+			rm -f "$img.tmp"
+			return 1
+		fi
+		# Belt and braces: a check() returning 1 must not go unnoticed.
+		if [ "$variant" = module ] && ! grep -q "Including module: verity-root" "$WORK/dracut-$key.log"; then
+			tail -n 40 "$WORK/dracut-$key.log" >&2
+			fail "dracut did not include verity-root, log: $WORK/dracut-$key.log"
+			return 1
+		fi
+		mv "$img.tmp" "$img"
+		t1=$(date +%s)
+		echo "dracut $flavour ($*): $((t1 - t0)) s, $(du -m "$img" | cut -f1) MB" >> "$WORK/timings"
+		log "built initrd $flavour ($*) in $((t1 - t0)) s"
+	fi
+	ln -f "$img" "$out" 2>/dev/null || cp "$img" "$out"
+}
+
+# --- QEMU ----------------------------------------------------------------
+
+# run_qemu NAME INITRD APPEND DISK...: boots, returns when the guest powers
+# off or after QEMU_TIMEOUT seconds; prints the console log path.
+# $WORK/NAME.rc holds QEMU's status (124 = timed out).
+run_qemu() {
+	local name=$1 initrd=$2 append=$3 kernel log drives=() d rc t0 t1
+	shift 3
+	kernel=$(newest_kernel) || return 1
+	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
+	log=$WORK/$name.log
+	for d in "$@"; do
+		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
+	done
+	t0=$(date +%s)
+	# TCG, not KVM: guests hang under -accel kvm on these machines.
+	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -m 1024 -smp 2 -no-reboot -nodefaults -display none -monitor none \
+		-nic none -serial "file:$log" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		"${drives[@]}" < /dev/null > "$WORK/$name.qemu.log" 2>&1
+	rc=$?
+	t1=$(date +%s)
+	echo "$rc" > "$WORK/$name.rc"
+	# Plain text for the assertions: no colours, cursor moves or CRs.
+	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
+	echo "qemu $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
+		cat "$WORK/$name.qemu.log" >&2
+		fail "qemu $name exited with $rc"
+		return 1
+	fi
+	echo "$log"
+}
+
+qemu_timed_out() { [ "$(cat "${1%.log}.rc" 2>/dev/null)" = 124 ]; }
+
+show_tail() {
+	log "last 40 console lines of $1:"
+	tail -n 40 "$1" | sed 's/^/    | /' >&2
+}
+
+# --- Assertions ----------------------------------------------------------
+# Extended regexes, case-insensitive, against the console log.
+
+expect_console() {
+	grep -Eiq -- "$2" "$1" && return 0
+	show_tail "$1"
+	fail "console lacks /$2/${3:+ ($3)}"
+}
+
+expect_no_console() {
+	local hit
+	hit=$(grep -Eim1 -- "$2" "$1") || return 0
+	show_tail "$1"
+	fail "console has /$2/: $hit${3:+ ($3)}"
+}
+
+# Kernel-style timestamp ("[   12.345678]") of the first line matching a
+# regex, in whole seconds; empty when the line has none.
+console_uptime() {
+	grep -Eim1 -- "$2" "$1" | sed -n 's/^[^[]*\[ *\([0-9]\{1,\}\)\.[0-9]\{1,\}\].*/\1/p'
+}
+
+# expect_within LOG REGEX SECONDS: the line appears, and if it carries a kernel
+# timestamp, before SECONDS of guest uptime. Without a timestamp the line must
+# come before any systemd device timeout. A behaviour bound, not a benchmark.
+expect_within() {
+	local t
+	expect_console "$1" "$2" || return 1
+	t=$(console_uptime "$1" "$2")
+	if [ -n "$t" ]; then
+		[ "$t" -lt "$3" ] && return 0
+		show_tail "$1"
+		fail "/$2/ appeared at ${t} s guest uptime, bound ${3} s"
+		return 1
+	fi
+	local first_line timeout_line
+	first_line=$(grep -Ein -m1 -- "$2" "$1" | cut -d: -f1)
+	timeout_line=$(grep -Ein -m1 -- 'Timed out waiting for device' "$1" | cut -d: -f1)
+	[ -z "$timeout_line" ] || [ "$first_line" -lt "$timeout_line" ] && return 0
+	show_tail "$1"
+	fail "/$2/ appeared only after a device timeout"
+}
+
+# expect_booted LOG: the test root's init ran.
+expect_booted() { expect_console "$1" "$INIT_MARKER" "init of the test root not reached"; }
+
+expect_not_booted() { expect_no_console "$1" "$INIT_MARKER" "the root must not boot"; }
+
+# expect_init_field LOG KEY VALUE: e.g. root /dev/mapper/root on the init line.
+expect_init_field() {
+	local line
+	line=$(grep -m1 -- "$INIT_MARKER" "$1") || { expect_booted "$1"; return 1; }
+	case " $line " in
+	*" $2=$3 "*) return 0 ;;
+	esac
+	fail "init line has no $2=$3: $line"
+}
+
+expect_id() {
+	grep -q -- "VERITY-ROOT-TEST: id=$2 " "$1" && return 0
+	fail "booted root is not id=$2: $(grep -m1 'VERITY-ROOT-TEST: id=' "$1")"
+}
+
+# Guest uptime at init, from the init line.
+init_uptime() { grep -m1 -- "$INIT_MARKER" "$1" | sed -n 's/.*uptime=\([0-9.]*\).*/\1/p'; }
