@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Binding rules that the CLI cannot show: the boot disk preference (LoaderDevicePartUUID)
+ * and which refusals are "incomplete" (worth waiting for more devices at boot). */
+#include "testlib.h"
+
+#include "discover.h"
+
+static char img_a[512], img_b[512], signed_a[512], signed_b[512], certs[512], roothash[129], signed_hash[129];
+
+/* Runs mkdisk.sh and returns the ROOTHASH it prints. */
+static void make_disk(const char *out, const char *opts, char hash[static 129]) {
+        char cmd[2048];
+        snprintf(cmd, sizeof(cmd), "test/lib/mkdisk.sh %s %s/root %s | sed -n 's/^ROOTHASH=//p'", opts, test_tmpdir(), out);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        assert_non_null(fgets(hash, 129, p));
+        hash[strcspn(hash, "\n")] = 0;
+        assert_int_equal(pclose(p), 0);
+        assert_int_equal(strlen(hash), 64);
+}
+
+static int setup(void **state) {
+        const char *d = test_tmpdir();
+        char opts[1024];
+
+        test_sh("test/lib/mkroot.sh --id discover %s/root >/dev/null", d);
+        test_sh("test/lib/mkcert.sh %s/certs alpha >/dev/null", d);
+        snprintf(certs, sizeof(certs), "%s/certs", d);
+        snprintf(img_a, sizeof(img_a), "%s/a.img", d);
+        snprintf(img_b, sizeof(img_b), "%s/b.img", d);
+        snprintf(signed_a, sizeof(signed_a), "%s/sa.img", d);
+        snprintf(signed_b, sizeof(signed_b), "%s/sb.img", d);
+        make_disk(img_a, "", roothash);
+        test_sh("cp %s %s", img_a, img_b);
+        snprintf(opts, sizeof(opts), "--sign %s/alpha.key %s/alpha.crt", certs, certs);
+        make_disk(signed_a, opts, signed_hash);
+        test_sh("cp %s %s", signed_a, signed_b);
+        return 0;
+}
+
+static int teardown(void **state) {
+        test_sh("rm -rf %s", test_tmpdir());
+        return 0;
+}
+
+static void load(struct vr_partition_list *parts, const char *a, const char *b) {
+        assert_int_equal(vr_partitions_from_image(a, parts), 0);
+        if (b)
+                assert_int_equal(vr_partitions_from_image(b, parts), 0);
+}
+
+static void test_boot_disk_breaks_partuuid_tie(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .trusted_hash = roothash, .sig = VR_SIG_OPTIONAL };
+
+        load(&parts, img_a, img_b);
+        assert_int_equal(vr_discover(&parts, &cfg, &v), -ENOTUNIQ);
+        assert_non_null(strstr(v.reason, "ambiguous: 2 partitions have PARTUUID="));
+        assert_false(v.incomplete);
+
+        cfg.boot_disk = img_b;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_string_equal(v.data->disk, img_b);
+        assert_string_equal(v.hash->disk, img_b);
+        assert_string_equal(v.roothash_hex, roothash);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+}
+
+static void test_boot_disk_breaks_signed_tie(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_trust_store trust = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .sig = VR_SIG_OPTIONAL, .trust = &trust };
+
+        assert_int_equal(vr_trust_store_load(certs, &trust), 0);
+        load(&parts, signed_a, signed_b);
+        assert_int_equal(vr_discover(&parts, &cfg, &v), -ENOTUNIQ);
+        assert_non_null(strstr(v.reason, "ambiguous"));
+
+        cfg.boot_disk = signed_a;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_string_equal(v.data->disk, signed_a);
+        assert_string_equal(v.sig->disk, signed_a);
+        assert_int_equal(v.source, VR_HASH_SOURCE_SIGNATURE);
+        assert_string_equal(v.roothash_hex, signed_hash);
+        assert_non_null(v.signature_base64);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+        vr_trust_store_done(&trust);
+}
+
+/* At boot a missing partner may still appear: wait. A bad signature will not improve. */
+static void test_incomplete_only_for_missing_pieces(void **state) {
+        struct vr_partition_list parts = {}, none = {};
+        struct vr_trust_store empty = {};
+        struct vr_verdict v = {};
+        char other[129];
+        struct vr_discover_config cfg = { .trusted_hash = roothash, .sig = VR_SIG_OPTIONAL };
+
+        load(&parts, img_a, NULL);
+        snprintf(other, sizeof(other), "%.64s", roothash);
+        other[0] = other[0] == '0' ? '1' : '0';
+        cfg.trusted_hash = other;
+        assert_true(vr_discover(&parts, &cfg, &v) < 0);
+        assert_true(v.incomplete);
+        assert_non_null(strstr(v.reason, "no root partition with PARTUUID="));
+
+        cfg.trusted_hash = NULL;
+        assert_true(vr_discover(&none, &cfg, &v) < 0);
+        assert_true(v.incomplete);
+
+        vr_partition_list_done(&parts);
+        load(&parts, signed_a, NULL);
+        cfg.trust = &empty;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), -ENOKEY);
+        assert_false(v.incomplete);
+        assert_non_null(strstr(v.reason, "no trusted certificates"));
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
+                cmocka_unit_test(test_boot_disk_breaks_signed_tie),
+                cmocka_unit_test(test_incomplete_only_for_missing_pieces),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
