@@ -271,7 +271,7 @@ static int write_image(const struct vr_mkimage_config *c, sd_id128_t seed, const
         }
         /* Room for the backup GPT (33 sectors), and whole MiB for tools that like it. */
         uint64_t total = ALIGN_1M(end + 33 * 512);
-        res->disk_guid = derive_uuid("disk-guid", seed, res->roothash.bytes, res->roothash.len);
+        res->disk_guid = derive_uuid(c->appended ? "disk-guid appended" : "disk-guid split", seed, res->roothash.bytes, res->roothash.len);
 
         _cleanup_free_ char *tmp = NULL;
         if (asprintf(&tmp, "%s.XXXXXX", c->out) < 0)
