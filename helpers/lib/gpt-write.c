@@ -56,7 +56,10 @@ int vr_gpt_write(const char *path, sd_id128_t disk_guid, const struct vr_gpt_ent
 
         if (!cxt)
                 return log_error_errno(ENOMEM, "out of memory");
-        r = fdisk_assign_device(cxt, path, 0);
+        /* libfdisk rounds sizes above its grain (1 MiB) down to it; ours are exact. */
+        r = fdisk_save_user_grain(cxt, 4096);
+        if (r >= 0)
+                r = fdisk_assign_device(cxt, path, 0);
         if (r < 0)
                 return log_error_errno(r, "cannot open %s for writing its partition table: %s", path, strerror(-r));
         fdisk_disable_dialogs(cxt, 1);
