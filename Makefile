@@ -12,7 +12,7 @@ DESTDIR    ?=
 
 B          ?= build
 CC         ?= cc
-PKGS       := blkid libcryptsetup libsystemd json-c libcrypto
+PKGS       := blkid libcryptsetup libsystemd json-c libcrypto fdisk
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS     ?= -O2 -g

@@ -9,6 +9,8 @@ static const struct {
         const char *summary;
 } verbs[] = {
         { "inspect", vr_verb_inspect, "show the DPS partitions of an image or disk and what would boot" },
+        { "mkimage", vr_verb_mkimage, "build a DPS disk image with a dm-verity protected root, optionally signed" },
+        { "cmdline", vr_verb_cmdline, "print the kernel command line that boots an image (UKI or dm-mod.create=)" },
 };
 
 static void help(void) {

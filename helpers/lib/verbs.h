@@ -3,3 +3,5 @@
 #pragma once
 
 int vr_verb_inspect(int argc, char **argv);
+int vr_verb_mkimage(int argc, char **argv);
+int vr_verb_cmdline(int argc, char **argv);
