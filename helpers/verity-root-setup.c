@@ -88,6 +88,8 @@ static int run(int argc, char **argv) {
                 .trusted_hash = usr ? cmdline.usrhash : cmdline.roothash,
                 .sig = cmdline.sig,
                 .trust = &trust,
+                .data_device = usr ? cmdline.usr_data : cmdline.root_data,
+                .hash_device = usr ? cmdline.usr_hash_device : cmdline.root_hash_device,
         };
         r = vr_wait_for_verdict(&cfg, cmdline.timeout_sec, &parts, &v);
         if (r < 0) {
@@ -100,9 +102,10 @@ static int run(int argc, char **argv) {
         snprintf(env, sizeof(env), VR_RUNDIR "/%s.env", arg_target);
         snprintf(marker, sizeof(marker), VR_RUNDIR "/%s.activated", arg_target);
         bool handoff = !arg_activate && vr_handoff_possible(&v);
-        r = vr_write_handoff_env(env, &v, &cmdline, handoff);
+        const char *user_options = usr ? cmdline.usr_options : cmdline.root_options;
+        r = vr_write_handoff_env(env, &v, &cmdline, user_options, handoff);
         if (r >= 0 && !handoff) {
-                r = vr_activate(arg_target, &v, &cmdline);
+                r = vr_activate(arg_target, &v, &cmdline, user_options);
                 if (r >= 0)
                         r = vr_check_active(arg_target, v.data->node, cmdline.check_full);
                 if (r >= 0) {

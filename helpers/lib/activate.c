@@ -22,7 +22,8 @@ static const char *corruption_option(enum vr_corruption c) {
         }
 }
 
-int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c, bool handoff) {
+int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
+                         const char *user_options, bool handoff) {
         _cleanup_free_ char *tmp = NULL;
         const char *corr = corruption_option(c->corruption);
         int r;
@@ -55,6 +56,10 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
                 fprintf(f, "%sroot-hash-signature=base64:%s", sep, v->signature_base64);
                 sep = ",";
         }
+        if (user_options && *user_options) {
+                fprintf(f, "%s%s", sep, user_options);
+                sep = ",";
+        }
         /* systemd-veritysetup takes "-" for no options. */
         fputs(*sep ? "\n" : "-\n", f);
         r = fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
@@ -84,10 +89,34 @@ static int decode_signature(const char *b64, unsigned char **ret, size_t *ret_le
         return 0;
 }
 
-int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c) {
+/* The flag words of systemd.verity_*_options= that libcryptsetup can honour directly. */
+static uint32_t option_flags(const char *options) {
+        static const struct {
+                const char *word;
+                uint32_t flag;
+        } table[] = {
+                { "ignore-corruption", CRYPT_ACTIVATE_IGNORE_CORRUPTION },
+                { "restart-on-corruption", CRYPT_ACTIVATE_RESTART_ON_CORRUPTION },
+                { "panic-on-corruption", CRYPT_ACTIVATE_PANIC_ON_CORRUPTION },
+                { "ignore-zero-blocks", CRYPT_ACTIVATE_IGNORE_ZERO_BLOCKS },
+                { "check-at-most-once", CRYPT_ACTIVATE_CHECK_AT_MOST_ONCE },
+        };
+        uint32_t flags = 0;
+        for (const char *p = options ?: ""; *p;) {
+                size_t len = strcspn(p, ",");
+                for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                        if (strlen(table[i].word) == len && strncmp(p, table[i].word, len) == 0)
+                                flags |= table[i].flag;
+                p += len;
+                p += *p == ',';
+        }
+        return flags;
+}
+
+int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options) {
         struct crypt_device *cd = NULL;
         struct crypt_params_verity params = { .hash_area_offset = v->params.hash_offset };
-        uint32_t flags = CRYPT_ACTIVATE_READONLY;
+        uint32_t flags = CRYPT_ACTIVATE_READONLY | option_flags(user_options);
         _cleanup_free_ unsigned char *sig = NULL;
         size_t sig_len = 0;
         int r;

@@ -12,9 +12,12 @@
 bool vr_handoff_possible(const struct vr_verdict *v);
 
 /* Writes KEY=value lines for systemd-veritysetup@NAME.service (EnvironmentFile=):
- * VERITY_DATA, VERITY_HASH, VERITY_ROOTHASH, VERITY_OPTIONS, VERITY_HANDOFF. */
-int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c, bool handoff);
+ * VERITY_DATA, VERITY_HASH, VERITY_ROOTHASH, VERITY_OPTIONS (rd.verity.* options plus
+ * user_options, i.e. systemd.verity_*_options=, passed on as they are), VERITY_HANDOFF. */
+int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
+                         const char *user_options, bool handoff);
 
-/* Opens /dev/mapper/NAME read-only with libcryptsetup, honouring rd.verity.corruption=
- * and rd.verity.kernel_sig=. Logs naming the device on failure. */
-int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c);
+/* Opens /dev/mapper/NAME read-only with libcryptsetup, honouring rd.verity.corruption=,
+ * rd.verity.kernel_sig= and the flag words of user_options (systemd.verity_*_options=).
+ * Logs naming the device on failure. */
+int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options);

@@ -72,6 +72,22 @@ static size_t find_by_uuid(const struct vr_partition_list *parts, sd_id128_t uui
         return n;
 }
 
+/* Partitions whose node is path, or what the symlink path (/dev/disk/by-...) points to. */
+static size_t find_by_device(const struct vr_partition_list *parts, const char *path, const struct vr_partition **found,
+                             size_t max) {
+        _cleanup_free_ char *real = realpath(path, NULL);
+        size_t n = 0;
+        for (size_t i = 0; i < parts->n; i++) {
+                const char *node = parts->items[i].node;
+                if (parts->items[i].node_offset != 0 || !(streq(node, path) || (real && streq(node, real))))
+                        continue;
+                if (n < max)
+                        found[n] = &parts->items[i];
+                n++;
+        }
+        return n;
+}
+
 /* The only partition of this role on disk, or NULL (none, or several). */
 static const struct vr_partition *find_role_on_disk(const struct vr_partition_list *parts, const char *arch,
                                                     enum vr_part_role role, const char *disk) {
@@ -158,7 +174,14 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
         vr_roothash_verity_uuid(&c->roothash, u);
         memcpy(hash_uuid.bytes, u, 16);
 
-        n = find_by_uuid(parts, data_uuid, disk, found, ELEMENTSOF(found));
+        if (cfg->data_device) {
+                /* Named on the (trusted) cmdline, as with systemd: no PARTUUID derivation. */
+                n = find_by_device(parts, cfg->data_device, found, ELEMENTSOF(found));
+                if (n == 0)
+                        return refuse_incomplete(v, "%s data device %s (systemd.verity_%s_data=) not found",
+                                                 target_name(cfg->target), cfg->data_device, target_name(cfg->target));
+        } else
+                n = find_by_uuid(parts, data_uuid, disk, found, ELEMENTSOF(found));
         if (n == 0)
                 return refuse_incomplete(v, "no %s partition with PARTUUID=" SD_ID128_UUID_FORMAT_STR
                                          " (derived from the root hash) found%s%s",
@@ -168,12 +191,18 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
                 return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" SD_ID128_UUID_FORMAT_STR ": %s and %s",
                               n, SD_ID128_FORMAT_VAL(data_uuid), describe(found[0], d1), describe(found[1], d2));
         c->data = found[0];
-        if (!has_role(c->data, arch, roles.data))
+        if (!cfg->data_device && !has_role(c->data, arch, roles.data))
                 return refuse(v, -EMEDIUMTYPE, "%s has the PARTUUID derived from the root hash but not the %s type (%s-%s)",
                               describe(c->data, d1), vr_part_role_to_string(roles.data),
                               vr_part_role_to_string(roles.data), arch);
 
-        n = find_by_uuid(parts, hash_uuid, disk, found, ELEMENTSOF(found));
+        if (cfg->hash_device) {
+                n = find_by_device(parts, cfg->hash_device, found, ELEMENTSOF(found));
+                if (n == 0)
+                        return refuse_incomplete(v, "%s hash device %s (systemd.verity_%s_hash=) not found",
+                                                 target_name(cfg->target), cfg->hash_device, target_name(cfg->target));
+        } else
+                n = find_by_uuid(parts, hash_uuid, disk, found, ELEMENTSOF(found));
         if (n > 1)
                 return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" SD_ID128_UUID_FORMAT_STR ": %s and %s",
                               n, SD_ID128_FORMAT_VAL(hash_uuid), describe(found[0], d1), describe(found[1], d2));
@@ -205,12 +234,12 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
                 hash_region = data_region;
         } else {
                 c->hash = found[0];
-                if (!has_role(c->hash, arch, roles.hash)) {
+                if (!cfg->hash_device && !has_role(c->hash, arch, roles.hash)) {
                         close(data_region.fd);
                         return refuse(v, -EMEDIUMTYPE, "%s has the PARTUUID derived from the root hash but not the %s type",
                                       describe(c->hash, d1), vr_part_role_to_string(roles.hash));
                 }
-                if (!streq(c->hash->disk, c->data->disk)) {
+                if (!cfg->hash_device && !streq(c->hash->disk, c->data->disk)) {
                         close(data_region.fd);
                         return refuse(v, -EXDEV, "%s and %s are on different disks; data, hash and signature of one %s must share a disk",
                                       describe(c->data, d1), describe(c->hash, d2), target_name(cfg->target));

@@ -25,6 +25,8 @@ struct vr_discover_config {
         enum vr_sig_policy sig;
         const struct vr_trust_store *trust;
         const char *boot_disk;       /* disk holding LoaderDevicePartUUID, or NULL */
+        const char *data_device;     /* systemd.verity_root_data=: explicit data device, or NULL */
+        const char *hash_device;     /* systemd.verity_root_hash=: explicit hash device, or NULL */
         bool deep;                   /* also verify every data block (inspect default) */
         vr_progress_fn progress;
         void *progress_userdata;
