@@ -72,14 +72,23 @@ static size_t find_by_uuid(const struct vr_partition_list *parts, sd_id128_t uui
         return n;
 }
 
-/* Partitions whose node is path, or what the symlink path (/dev/disk/by-...) points to. */
+/* Partitions named like systemd names them on the cmdline: PARTUUID=, PARTLABEL=, a
+ * device node, or a symlink to one (/dev/disk/by-...). */
 static size_t find_by_device(const struct vr_partition_list *parts, const char *path, const struct vr_partition **found,
                              size_t max) {
         _cleanup_free_ char *real = realpath(path, NULL);
+        const char *partuuid = startswith(path, "PARTUUID="), *partlabel = startswith(path, "PARTLABEL=");
+        sd_id128_t id;
         size_t n = 0;
+
+        if (partuuid && sd_id128_from_string(partuuid, &id) < 0)
+                return 0;
         for (size_t i = 0; i < parts->n; i++) {
-                const char *node = parts->items[i].node;
-                if (parts->items[i].node_offset != 0 || !(streq(node, path) || (real && streq(node, real))))
+                const struct vr_partition *p = &parts->items[i];
+                bool match = partuuid ? sd_id128_equal(p->uuid, id)
+                           : partlabel ? streq_ptr(p->label, partlabel)
+                           : p->node_offset == 0 && (streq(p->node, path) || (real && streq(p->node, real)));
+                if (!match)
                         continue;
                 if (n < max)
                         found[n] = &parts->items[i];

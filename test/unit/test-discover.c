@@ -124,11 +124,41 @@ static void test_incomplete_only_for_missing_pieces(void **state) {
         vr_partition_list_done(&parts);
 }
 
+/* systemd.verity_root_hash=PARTUUID=...: an explicit device wins over the derived PARTUUID. */
+static void test_explicit_hash_device(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_verdict v = {};
+        char img[600], hash[129], spec[128];
+        struct vr_discover_config cfg = { .sig = VR_SIG_OPTIONAL };
+
+        snprintf(img, sizeof(img), "%s/wrongverity.img", test_tmpdir());
+        make_disk(img, "--wrong-verity-uuid", hash);
+        load(&parts, img, NULL);
+        cfg.trusted_hash = hash;
+        assert_true(vr_discover(&parts, &cfg, &v) < 0);
+        assert_non_null(strstr(v.reason, "does not match partition 2"));
+
+        assert_true(parts.n >= 2);
+        snprintf(spec, sizeof(spec), "PARTUUID=" SD_ID128_UUID_FORMAT_STR, SD_ID128_FORMAT_VAL(parts.items[1].uuid));
+        cfg.hash_device = spec;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_ptr_equal(v.hash, &parts.items[1]);
+
+        cfg.hash_device = "PARTUUID=00000000-0000-0000-0000-000000000001";
+        assert_true(vr_discover(&parts, &cfg, &v) < 0);
+        assert_true(v.incomplete);
+        assert_non_null(strstr(v.reason, "systemd.verity_root_hash="));
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
                 cmocka_unit_test(test_boot_disk_breaks_signed_tie),
                 cmocka_unit_test(test_incomplete_only_for_missing_pieces),
+                cmocka_unit_test(test_explicit_hash_device),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
