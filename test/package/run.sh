@@ -194,6 +194,16 @@ else
     tail -n 20 "$W/initrd-nocerts.img.log"
     fail "plain dracut without certificates failed (log: $W/initrd-nocerts.img.log)"
 fi
+# An empty file of the same name in the admin's confdir (/etc/dracut.conf.d) opts out.
+: > "$W/conf/50-verity-root.conf"
+if build_initrd "$W/certs" "$W/initrd-optout.img" -m base; then
+    check "an empty /etc/dracut.conf.d/50-verity-root.conf opts out despite a certificate" \
+        bash -c '! initrd_modules "$1" | grep -qx verity-root && initrd_modules "$1" | grep -qx base' _ "$W/initrd-optout.img"
+else
+    tail -n 20 "$W/initrd-optout.img.log"
+    fail "dracut with the opt-out file failed (log: $W/initrd-optout.img.log)"
+fi
+rm -f "$W/conf/50-verity-root.conf"
 
 # --- RPM spec: parses, same version, and (when rpmbuild is there) builds with its %files
 spec_version=$(rpmspec -q --qf '%{VERSION}\n' --srpm dracut-verity.spec 2>/dev/null)
