@@ -46,7 +46,8 @@ SCDOC      ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) >/dev/null 2>&1 && echo yes)
 MAN_SRCS   := $(wildcard man/*.scd)
 MAN_PAGES  := $(patsubst man/%.scd,$(B)/man/%,$(MAN_SRCS))
-CONF_FILES := $(wildcard conf/*.conf)
+# Named, not globbed: every file here is active in every initrd once installed.
+CONF_FILES := conf/50-verity-root.conf
 DIST_NAME  := dracut-verity-$(VERSION)
 DISTDIR    ?= $(B)
 
