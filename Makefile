@@ -4,10 +4,17 @@
 VERSION    := 0.1
 PREFIX     ?= /usr
 BINDIR     ?= $(PREFIX)/bin
-LIBEXECDIR ?= $(PREFIX)/lib/dracut-verity
-DRACUTDIR  ?= $(PREFIX)/lib/dracut
+# Not the multiarch libdir: dracut looks in $(PREFIX)/lib/dracut on every distribution.
+LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(LIBDIR)/dracut-verity
+DRACUTDIR  ?= $(LIBDIR)/dracut
 MODULEDIR  ?= $(DRACUTDIR)/modules.d/90verity-root
 DRACUTCONFDIR ?= $(DRACUTDIR)/dracut.conf.d
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+# Only for the (empty) verity.d directory the package owns; the helpers and the
+# module read /etc/verity.d, which is also where the initrd holds the certificates.
+SYSCONFDIR ?= /etc
 DESTDIR    ?=
 
 B          ?= build
@@ -21,7 +28,7 @@ WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 ifeq ($(findstring clang,$(CC)),)
 WARN       += -Wno-format-truncation
 endif
-ALL_CFLAGS := $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ihelpers/lib -DVR_VERSION='"$(VERSION)"' \
+ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -Ihelpers/lib -DVR_VERSION='"$(VERSION)"' \
               -DVR_LIBEXECDIR='"$(LIBEXECDIR)"'
 
 LIB_SRCS   := $(wildcard helpers/lib/*.c)
@@ -34,10 +41,19 @@ UNIT_SRCS  := $(wildcard test/unit/test-*.c)
 UNIT_BINS  := $(patsubst test/unit/%.c,$(B)/test/%,$(UNIT_SRCS))
 FUZZ_SRCS  := $(wildcard test/fuzz/fuzz-*.c)
 HEADERS    := $(wildcard helpers/lib/*.h)
+# Man pages are built when scdoc is there (packages build-depend on it); SCDOC=no skips them.
+SCDOC      ?= scdoc
+HAVE_SCDOC := $(shell command -v $(SCDOC) >/dev/null 2>&1 && echo yes)
+MAN_SRCS   := $(wildcard man/*.scd)
+MAN_PAGES  := $(patsubst man/%.scd,$(B)/man/%,$(MAN_SRCS))
+# Named, not globbed: every file here is active in every initrd once installed.
+CONF_FILES := conf/50-verity-root.conf
+DIST_NAME  := dracut-verity-$(VERSION)
+DISTDIR    ?= $(B)
 
-.PHONY: all install uninstall check unit-tests asan fuzz fuzzers fuzz-bins demo bench clean deps
+.PHONY: all install uninstall check unit-tests asan fuzz fuzzers fuzz-bins demo bench clean deps man dist check-package
 
-all: $(BINS)
+all: $(BINS) $(if $(HAVE_SCDOC),man)
 
 $(B)/lib/%.o: helpers/lib/%.c $(HEADERS) | $(B)/lib
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -51,8 +67,13 @@ $(B)/%: helpers/%.c $(LIB) $(HEADERS)
 $(B)/test/%: test/unit/%.c $(LIB) $(HEADERS) test/unit/testlib.h | $(B)/test
 	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka $(LDFLAGS)
 
-$(B)/lib $(B)/test:
+$(B)/lib $(B)/test $(B)/man:
 	mkdir -p $@
+
+man: $(MAN_PAGES)
+
+$(B)/man/%: man/%.scd | $(B)/man
+	$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
 
 unit-tests: $(LIB) $(UNIT_BINS)
 
@@ -65,10 +86,38 @@ install: all
 		sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $$f > $(DESTDIR)$(MODULEDIR)/$${f##*/}; \
 		chmod $$m $(DESTDIR)$(MODULEDIR)/$${f##*/}; \
 	done
+	install -d $(DESTDIR)$(DRACUTCONFDIR) $(DESTDIR)$(SYSCONFDIR)/verity.d
+	for f in $(CONF_FILES); do install -m 0644 $$f $(DESTDIR)$(DRACUTCONFDIR)/; done
+ifeq ($(HAVE_SCDOC),yes)
+	for m in $(MAN_PAGES); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+else
+	@echo "install: scdoc not found, man pages not installed"
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/verity-root
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODULEDIR)
+	for f in $(CONF_FILES); do rm -f $(DESTDIR)$(DRACUTCONFDIR)/$${f##*/}; done
+	for m in $(MAN_SRCS); do m=$${m##*/}; m=$${m%.scd}; rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/verity.d 2>/dev/null
+
+# A versioned tarball of the tracked (and new, not ignored) files as they are in the
+# work tree; it builds on its own (make, make install) without git.
+dist:
+	@mkdir -p $(DISTDIR)
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner \
+			--mtime="@$$(git log -1 --format=%ct 2>/dev/null || echo 0)" \
+			--transform 's,^,$(DIST_NAME)/,' -cf - | gzip -9n > $(DISTDIR)/$(DIST_NAME).tar.gz
+	@echo $(DISTDIR)/$(DIST_NAME).tar.gz
+
+# Builds the .deb from a clean copy, lintian, the installed layout, the spec, the tarball.
+check-package:
+	test/package/run.sh
 
 # Unit tests again, under AddressSanitizer and UBSan (clang), in their own build dir.
 asan:
