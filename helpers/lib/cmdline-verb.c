@@ -143,11 +143,8 @@ static int parse_cmdline_args(int argc, char **argv, struct cmdline_args *a) {
                 return log_error_errno(EINVAL, "cmdline: no image or device given (see --help)");
         if (a->usr && a->dm_mod_create)
                 return log_error_errno(EINVAL, "--dm-mod-create makes the root device only; the kernel cannot mount /usr by itself");
-        if (a->arch) {
-                sd_id128_t t;
-                if (vr_dps_type(a->arch, VR_ROLE_ROOT, &t) < 0)
-                        return log_error_errno(EINVAL, "--arch: \"%s\" is not an architecture of the DPS", a->arch);
-        }
+        if (a->arch && vr_dps_check_arch(a->arch, "--arch") < 0)
+                return -EINVAL;
         a->images = argv + optind;
         a->n_images = argc - optind;
         return 1;
@@ -164,9 +161,8 @@ int vr_verb_cmdline(int argc, char **argv) {
         r = parse_cmdline_args(argc, argv, &a);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        for (int i = 0; i < a.n_images; i++)
-                if (vr_partitions_from_image(a.images[i], &parts) < 0)
-                        return 1;
+        if (vr_partitions_from_images(a.images, (size_t) a.n_images, &parts) < 0)
+                return 1; /* already logged, naming the image */
         if (vr_trust_store_load(a.certs, &trust) < 0)
                 return 1;
 

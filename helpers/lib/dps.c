@@ -181,3 +181,10 @@ const char *vr_part_role_to_string(enum vr_part_role role) {
                 return NULL;
         return role_names[role];
 }
+
+int vr_dps_check_arch(const char *arch, const char *option) {
+        sd_id128_t t;
+        if (vr_dps_type(arch, VR_ROLE_ROOT, &t) < 0)
+                return log_error_errno(EINVAL, "%s: \"%s\" is not an architecture of the DPS", option, arch);
+        return 0;
+}

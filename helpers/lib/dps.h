@@ -26,6 +26,9 @@ int vr_dps_lookup(sd_id128_t type, const char **ret_arch, enum vr_part_role *ret
 /* Type UUID for (arch, role); -ENOENT when the spec defines none. */
 int vr_dps_type(const char *arch, enum vr_part_role role, sd_id128_t *ret);
 
+/* 0 if the DPS defines partition types for arch; otherwise logs naming option and arch, -EINVAL. */
+int vr_dps_check_arch(const char *arch, const char *option);
+
 /* "root", "root-verity", "root-verity-sig", "usr", ... */
 const char *vr_part_role_to_string(enum vr_part_role role);
 

@@ -92,11 +92,8 @@ static int parse_inspect_args(int argc, char **argv, struct inspect_args *a) {
         }
         if (optind >= argc)
                 return log_error_errno(EINVAL, "inspect: no image or device given (see --help)");
-        if (a->arch) {
-                sd_id128_t t;
-                if (vr_dps_type(a->arch, VR_ROLE_ROOT, &t) < 0)
-                        return log_error_errno(EINVAL, "--arch: \"%s\" is not an architecture of the DPS", a->arch);
-        }
+        if (a->arch && vr_dps_check_arch(a->arch, "--arch") < 0)
+                return -EINVAL;
         a->images = argv + optind;
         a->n_images = argc - optind;
         return 1;
@@ -227,11 +224,8 @@ int vr_verb_inspect(int argc, char **argv) {
         if (r <= 0)
                 return r < 0 ? 2 : 0;
 
-        for (int i = 0; i < a.n_images; i++) {
-                r = vr_partitions_from_image(a.images[i], &parts);
-                if (r < 0)
-                        return 1; /* already logged, naming the image */
-        }
+        if (vr_partitions_from_images(a.images, (size_t) a.n_images, &parts) < 0)
+                return 1; /* already logged, naming the image */
         if (a.sig != VR_SIG_OFF) {
                 r = vr_trust_store_load(a.certs, &trust);
                 if (r < 0)

@@ -305,14 +305,13 @@ int vr_mkimage(const struct vr_mkimage_config *c, struct vr_mkimage_result *res)
         size_t sig_size = 0;
         sd_id128_t seed = sd_id128_is_null(c->seed) ? default_seed : c->seed;
         const char *arch = c->arch ?: vr_dps_native_arch(), *fs_path;
-        sd_id128_t t;
         int r;
 
         *res = (struct vr_mkimage_result) {};
         if (!!c->key != !!c->cert)
                 return log_error_errno(EINVAL, "--key and --cert go together: give both to sign, or neither");
-        if (vr_dps_type(arch, c->usr ? VR_ROLE_USR : VR_ROLE_ROOT, &t) < 0)
-                return log_error_errno(EINVAL, "--arch: \"%s\" is not an architecture of the DPS", arch);
+        if (vr_dps_check_arch(arch, "--arch") < 0)
+                return -EINVAL;
 
         r = scratch_make(c->out, &s);
         if (r < 0)

@@ -127,6 +127,15 @@ static int open_disk(const char *path) {
         return TAKE_FD(fd);
 }
 
+int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_list *list) {
+        for (size_t i = 0; i < n; i++) {
+                int r = vr_partitions_from_image(paths[i], list);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
         _cleanup_close_ int fd = -1;
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;

@@ -41,6 +41,9 @@ int vr_region_read(const struct vr_region *r, void *buf, size_t len, uint64_t of
  * unreadable or malformed tables a message naming path and the cause. */
 int vr_partitions_from_image(const char *path, struct vr_partition_list *list);
 
+/* vr_partitions_from_image() for each path, in order (several images stand for several disks). */
+int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_list *list);
+
 /* Appends every GPT partition udev has probed (ID_PART_ENTRY_* properties). */
 int vr_partitions_from_udev(struct vr_partition_list *list);
 /* One sd_device (DEVTYPE=partition) to a vr_partition; -ENOENT when not GPT-probed yet,
