@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs every Debian 12 package needed to build, test and demo dracut-verity.
+# Installs every Debian 12 package needed to build, test and demo dracut-verity
+# (a no-op when they are all installed). --list prints the package names only.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential pkgconf clang libclang-rt-14-dev llvm
@@ -8,6 +9,10 @@ dracut-core systemd systemd-container cryptsetup-bin erofs-utils squashfs-tools 
 openssl jq busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
 systemd-boot-efi ovmf
 dpkg-dev debhelper devscripts lintian fakeroot scdoc rpm man-db"
+if [ "${1:-}" = --list ]; then
+    echo $pkgs
+    exit 0
+fi
 # shellcheck disable=SC2086
 if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv 'install ok installed' ||
     [ "$(dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | wc -l)" -ne "$(echo $pkgs | wc -w)" ]; then
