@@ -125,14 +125,15 @@ static int parse_salt(const char *s, const char *what, struct vr_verity_params *
 
 static int parse_credentials(char *text, const char *what, struct vr_kiwi_meta *m) {
         struct vr_verity_params *p = &m->params;
-        char *f[C_FIELDS], field_what[512];
+        char *f[C_FIELDS], field_what[512], shown[121];
         uint64_t v;
         int r;
 
+        snprintf(shown, sizeof(shown), "%s", text); /* split_fields cuts text up */
         if (!split_fields(text, f, C_FIELDS))
                 return log_error_errno(EBADMSG, "%s: Kiwi verity metadata: expected 8 space-separated fields (hash type, block "
-                                       "sizes, data blocks, hash start block, algorithm, root hash, salt), got \"%.120s\"",
-                                       what, text);
+                                       "sizes, data blocks, hash start block, algorithm, root hash, salt), got \"%s\"",
+                                       what, shown);
 
         if (!streq(f[C_HASH_TYPE], "0") && !streq(f[C_HASH_TYPE], "1"))
                 return log_error_errno(EOPNOTSUPP, "%s: Kiwi verity metadata: hash type \"%s\" is not supported (0 or 1)", what,
