@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2154 # NAME_ROOTHASH and friends are set by eval in mk().
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # `verity-root inspect` on Kiwi images (embed_verity_metadata) built here with
 # test/lib/mkkiwi.sh: trust policy, uniqueness, tampering, both Kiwi layouts. When Kiwi's
@@ -7,7 +8,7 @@
 # KIWI_SRC=DIR adds the same cross-check for a Kiwi source tree (DIR/kiwi/...).
 # Usage: test/inspect/kiwi.sh [FILTER...]   Ends with "N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 top=$PWD
 VR=${VR:-$top/build/verity-root}
 MKKIWI=$top/test/lib/mkkiwi.sh
@@ -177,6 +178,7 @@ kiwi_crosscheck() {
         local v
         v=$("$MKKIWI" "${legacy[@]}" --fs-out "$W/bytes.fs" --meta-out "$W/bytes.meta" "$W/root" "$W/bytes.img") ||
             { out=$v; fail "kiwi-$label-bytes" "mkkiwi.sh failed"; return 0; }
+        # shellcheck disable=SC2046 # KEY=VALUE words, no spaces in them
         out=$(env $(echo "$v" | grep -E '^[A-Z_]+=') FS="$W/bytes.fs" OURS="$W/bytes.meta" PYTHONPATH=$pp \
             "$KIWI_PYTHON" - 2>&1 <<'EOF'
 import os

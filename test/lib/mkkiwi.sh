@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2154 # Kiwi's dict keys come from a file Python writes.
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Test fixture: a GPT disk image whose one partition is laid out as Kiwi lays out a root
 # with verity_blocks="all" and embed_verity_metadata="true" (kiwi/builder/disk.py and
@@ -25,7 +26,7 @@ set -euo pipefail
 die() { echo "mkkiwi.sh: $*" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 
-fs=erofs legacy=0 key= use_kiwi=0 label=kiwi-root slack=1 meta_out= fs_out=
+fs=erofs legacy=0 key='' use_kiwi=0 label=kiwi-root slack=1 meta_out='' fs_out=''
 while [[ $# -gt 0 && $1 == --* ]]; do
     case $1 in
     --fs) fs=$2; shift 2 ;;
