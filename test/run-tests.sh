@@ -10,7 +10,7 @@ passed=0
 failed=0
 skipped=0
 failures=()
-suites=${VR_SUITES:-unit asan inspect mkimage fuzz boot}
+suites=${VR_SUITES:-unit asan inspect kiwi mkimage package fuzz boot}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
 
 record() { # name status(0 pass, 77 skip, else fail)
@@ -75,6 +75,16 @@ for suite in $suites; do
             log=$(mktemp)
             test/inspect/run.sh 2>&1 | tee "$log"
             add_summary inspect "$log" "${PIPESTATUS[0]}"
+            rm -f "$log" ;;
+        kiwi)
+            log=$(mktemp)
+            test/inspect/kiwi.sh 2>&1 | tee "$log"
+            add_summary kiwi "$log" "${PIPESTATUS[0]}"
+            rm -f "$log" ;;
+        package)
+            log=$(mktemp)
+            test/package/run.sh 2>&1 | tee "$log"
+            add_summary package "$log" "${PIPESTATUS[0]}"
             rm -f "$log" ;;
         mkimage)
             log=$(mktemp)

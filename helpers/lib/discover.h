@@ -53,3 +53,11 @@ int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_
 void vr_verdict_done(struct vr_verdict *v);
 
 const char *vr_hash_source_to_string(enum vr_hash_source s);
+
+/* Kiwi images (embed_verity_metadata): the root partition of any type whose last 4 KiB
+ * hold valid Kiwi verity metadata, its hash tree appended inside it. Trust: a Kiwi
+ * signature verified by cfg->trust (source signature), or cfg->trusted_hash equal to its
+ * root hash (source cmdline); unsigned metadata alone is refused. Two Kiwi roots are
+ * ambiguous. Fills v like vr_discover (data == hash, appended); v->incomplete when no
+ * partition carries Kiwi metadata at all. Always returns v->error. */
+int vr_discover_kiwi(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *v);

@@ -136,13 +136,18 @@ static void print_partitions(const struct vr_partition_list *parts) {
         }
 }
 
-static void print_verdict(const char *name, const struct vr_verdict *v, bool deep) {
+static void print_verdict(const char *name, const struct vr_verdict *v, bool deep, bool kiwi) {
         char d[256];
         if (v->error < 0) {
                 printf("\n%s: would NOT boot: %s\n", name, v->reason);
+                if (kiwi)
+                        printf("  layout:     kiwi\n");
                 return;
         }
         printf("\n%s: would boot\n", name);
+        if (kiwi)
+                printf("  layout:     kiwi (metadata in the last 4 KiB of the partition, hash tree %s at byte %" PRIu64 ")\n",
+                       v->params.no_superblock ? "without superblock" : "with superblock", v->params.hash_offset);
         printf("  data:       %s\n", vr_partition_describe(v->data, d, sizeof(d)));
         if (v->appended)
                 printf("  hash:       appended to the data partition at byte %" PRIu64 "\n", v->params.hash_offset);
@@ -180,17 +185,22 @@ static json_object *partuuid_json(const struct vr_partition *p) {
         return p ? json_object_new_string(sd_id128_to_uuid_string(p->uuid, uuid)) : NULL;
 }
 
-static json_object *verdict_json(const struct vr_verdict *v, bool deep) {
+static json_object *verdict_json(const struct vr_verdict *v, bool deep, bool kiwi) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "bootable", json_object_new_boolean(v->error >= 0));
         json_object_object_add(o, "reason", v->error < 0 ? json_object_new_string(v->reason) : NULL);
         json_object_object_add(o, "errno", json_object_new_int(-v->error));
+        if (kiwi)
+                json_object_object_add(o, "layout", json_object_new_string("kiwi"));
         if (v->error < 0)
                 return o;
         json_object_object_add(o, "data", partuuid_json(v->data));
         json_object_object_add(o, "hash", partuuid_json(v->hash));
         json_object_object_add(o, "signature", partuuid_json(v->sig));
-        json_object_object_add(o, "layout", json_object_new_string(v->appended ? "appended" : "split"));
+        if (!kiwi)
+                json_object_object_add(o, "layout", json_object_new_string(v->appended ? "appended" : "split"));
+        else
+                json_object_object_add(o, "superblock", json_object_new_boolean(!v->params.no_superblock));
         json_object_object_add(o, "hash_offset", json_object_new_int64((int64_t) v->params.hash_offset));
         json_object_object_add(o, "roothash", json_object_new_string(v->roothash_hex));
         json_object_object_add(o, "algorithm", json_object_new_string(v->params.algorithm));
@@ -211,6 +221,23 @@ static bool has_any_role(const struct vr_partition_list *parts, enum vr_part_rol
                         return true;
         }
         return false;
+}
+
+/* Kiwi roots carry no DPS types: looked for only when no DPS root is there at all. A Kiwi
+ * verdict replaces the DPS one when it boots or when a Kiwi root was found but refused. */
+static bool try_kiwi(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *root) {
+        struct vr_verdict kiwi = {};
+
+        if (root->error >= 0 || (!root->incomplete && has_any_role(parts, VR_ROLE_ROOT, VR_ROLE_ROOT_VERITY)))
+                return false;
+        vr_discover_kiwi(parts, cfg, &kiwi);
+        if (kiwi.error < 0 && kiwi.incomplete) {
+                vr_verdict_done(&kiwi);
+                return false;
+        }
+        vr_verdict_done(root);
+        *root = kiwi;
+        return true;
 }
 
 int vr_verb_inspect(int argc, char **argv) {
@@ -243,6 +270,7 @@ int vr_verb_inspect(int argc, char **argv) {
                 .progress_userdata = &progress_last,
         };
         vr_discover(&parts, &cfg, &root);
+        bool kiwi = try_kiwi(&parts, &cfg, &root);
 
         bool want_usr = a.usrhash || has_any_role(&parts, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG);
         if (want_usr) {
@@ -259,16 +287,16 @@ int vr_verb_inspect(int argc, char **argv) {
                 for (size_t i = 0; i < parts.n; i++)
                         json_object_array_add(arr, partition_json(&parts.items[i]));
                 json_object_object_add(doc, "partitions", arr);
-                json_object_object_add(doc, "root", verdict_json(&root, !a.quick));
+                json_object_object_add(doc, "root", verdict_json(&root, !a.quick, kiwi));
                 if (want_usr)
-                        json_object_object_add(doc, "usr", verdict_json(&usr, !a.quick));
+                        json_object_object_add(doc, "usr", verdict_json(&usr, !a.quick, false));
                 puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(doc);
         } else {
                 print_partitions(&parts);
-                print_verdict("root", &root, !a.quick);
+                print_verdict("root", &root, !a.quick, kiwi);
                 if (want_usr)
-                        print_verdict("usr", &usr, !a.quick);
+                        print_verdict("usr", &usr, !a.quick, false);
         }
         vr_verdict_done(&root);
         vr_verdict_done(&usr);

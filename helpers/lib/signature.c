@@ -435,6 +435,16 @@ void vr_trust_store_done(struct vr_trust_store *ts) {
         *ts = (struct vr_trust_store) {};
 }
 
+X509 *vr_trust_store_cert(const struct vr_trust_store *ts, size_t i, const char **ret_path, const char **ret_subject) {
+        if (i >= ts->n)
+                return NULL;
+        if (ret_path)
+                *ret_path = ts->certs[i]->path;
+        if (ret_subject)
+                *ret_subject = ts->certs[i]->subject;
+        return ts->certs[i]->x509;
+}
+
 /* Whether cert alone signed the root hash: no chain, no certificates taken from the
  * PKCS#7 itself, so the pinned certificate is the whole of the trust. */
 static bool pkcs7_signed_by(PKCS7 *p7, const struct vr_cert *c, const char *root_hash, const char **ret_reason) {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <openssl/x509.h>
 #include "partition.h"
 
 #define VR_SIGNATURE_MAX_SIZE (4u * 1024u * 1024u)
@@ -38,6 +39,10 @@ struct vr_trust_store {
  * empty store; an unreadable or non-PEM *.crt file is a warning naming it, and skipped. */
 int vr_trust_store_load(const char *dir, struct vr_trust_store *ts);
 void vr_trust_store_done(struct vr_trust_store *ts);
+
+/* The i-th trusted certificate (borrowed, valid until vr_trust_store_done), NULL past the
+ * end; ret_path and ret_subject ("CN=...") may be NULL. For signatures that are not PKCS#7. */
+X509 *vr_trust_store_cert(const struct vr_trust_store *ts, size_t i, const char **ret_path, const char **ret_subject);
 
 /* Verifies s->pkcs7 as a detached signature over the bytes of s->root_hash, signed by
  * the trusted certificate whose fingerprint matches (or, without a fingerprint, by any
