@@ -129,10 +129,22 @@ int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cm
         r = crypt_init_data_device(&cd, v->hash->node, v->data->node);
         if (r < 0)
                 return log_error_errno(r, "cannot open %s for dm-verity: %s", v->hash->node, strerror(-r));
-        r = crypt_load(cd, CRYPT_VERITY, &params);
+        if (v->params.no_superblock) {
+                /* Parameters from signed metadata (old Kiwi layouts): nothing to load from disk. */
+                params.hash_name = v->params.algorithm;
+                params.salt = (const char *) v->params.salt;
+                params.salt_size = v->params.salt_size;
+                params.hash_type = v->params.hash_type;
+                params.data_block_size = v->params.data_block_size;
+                params.hash_block_size = v->params.hash_block_size;
+                params.data_size = v->params.data_blocks;
+                params.flags = CRYPT_VERITY_NO_HEADER;
+                r = crypt_format(cd, CRYPT_VERITY, NULL, NULL, NULL, NULL, 0, &params);
+        } else
+                r = crypt_load(cd, CRYPT_VERITY, &params);
         if (r < 0) {
-                log_error_errno(r, "cannot load the verity superblock of %s at byte %" PRIu64 ": %s", v->hash->node,
-                                params.hash_area_offset, strerror(-r));
+                log_error_errno(r, "cannot set up the verity parameters of %s (hash tree at byte %" PRIu64 "): %s",
+                                v->hash->node, params.hash_area_offset, strerror(-r));
                 goto out;
         }
 

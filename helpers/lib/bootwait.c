@@ -53,7 +53,7 @@ static void evaluate(struct wait_state *s) {
                         if (sd_id128_equal(s->parts->items[i].uuid, s->loader_uuid))
                                 s->cfg.boot_disk = s->parts->items[i].disk;
 
-        vr_discover(s->parts, &s->cfg, s->v);
+        vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
         /* A success is final only once udev has no events queued: a second disk that is
          * still being probed could make the choice ambiguous. */
         if (s->v->error >= 0)

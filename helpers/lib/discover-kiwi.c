@@ -8,14 +8,7 @@
 #include "kiwi.h"
 #include "util.h"
 
-_printf_(3, 4) static int refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
-        va_end(ap);
-        v->error = error < 0 ? error : -error;
-        return v->error;
-}
+#define refuse vr_verdict_refuse
 
 struct kiwi_scan {
         const struct vr_partition *chosen, *other;

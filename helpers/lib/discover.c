@@ -34,7 +34,7 @@ const char *vr_hash_source_to_string(enum vr_hash_source s) {
         }
 }
 
-_printf_(3, 4) static int refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
+int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
@@ -42,6 +42,7 @@ _printf_(3, 4) static int refuse(struct vr_verdict *v, int error, const char *fm
         v->error = error < 0 ? error : -error;
         return v->error;
 }
+#define refuse vr_verdict_refuse
 
 /* Refused only because a piece is missing: at boot, waiting for more devices may help. */
 #define refuse_incomplete(v, ...) (((v)->incomplete = true), refuse((v), -ENXIO, __VA_ARGS__))
@@ -543,4 +544,30 @@ int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_
 void vr_verdict_done(struct vr_verdict *v) {
         free(v->signature_base64);
         v->signature_base64 = NULL;
+}
+
+int vr_discover_with_kiwi(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
+                          struct vr_verdict *v) {
+        const char *arch = cfg->arch ?: vr_dps_native_arch();
+        struct vr_verdict kiwi = {};
+        bool dps_root = false;
+
+        vr_discover(parts, cfg, v);
+        if (v->error >= 0 || cfg->target != VR_TARGET_ROOT)
+                return v->error;
+        for (size_t i = 0; i < parts->n; i++)
+                dps_root = dps_root || has_role(&parts->items[i], arch, VR_ROLE_ROOT) ||
+                           has_role(&parts->items[i], arch, VR_ROLE_ROOT_VERITY);
+        /* A DPS root that was refused stays refused: no falling back to another root. */
+        if (dps_root && !v->incomplete)
+                return v->error;
+        vr_discover_kiwi(parts, cfg, &kiwi);
+        if (kiwi.error < 0 && kiwi.incomplete) {
+                vr_verdict_done(&kiwi);
+                return v->error;
+        }
+        vr_verdict_done(v);
+        *v = kiwi;
+        v->kiwi = true;
+        return v->error;
 }

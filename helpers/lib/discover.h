@@ -38,6 +38,7 @@ struct vr_verdict {
         char reason[768];            /* one line naming the cause and the partition at fault */
         const struct vr_partition *data, *hash, *sig; /* into the list; hash == data when appended */
         bool appended;
+        bool kiwi;                   /* the verdict is about a Kiwi root (vr_discover_with_kiwi) */
         struct vr_roothash roothash;
         char roothash_hex[2 * VR_ROOTHASH_MAX + 1];
         enum vr_hash_source source;
@@ -53,6 +54,14 @@ int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_
 void vr_verdict_done(struct vr_verdict *v);
 
 const char *vr_hash_source_to_string(enum vr_hash_source s);
+
+/* Sets v->reason from fmt and v->error to -|error|; returns v->error. */
+int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* vr_discover(), and for the root, when no DPS root is there at all (or only pieces of
+ * one that may still appear), a root carrying Kiwi verity metadata instead. */
+int vr_discover_with_kiwi(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
+                          struct vr_verdict *v);
 
 /* Kiwi images (embed_verity_metadata): the root partition of any type whose last 4 KiB
  * hold valid Kiwi verity metadata, its hash tree appended inside it. Trust: a Kiwi

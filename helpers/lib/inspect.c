@@ -225,21 +225,6 @@ static bool has_any_role(const struct vr_partition_list *parts, enum vr_part_rol
 
 /* Kiwi roots carry no DPS types: looked for only when no DPS root is there at all. A Kiwi
  * verdict replaces the DPS one when it boots or when a Kiwi root was found but refused. */
-static bool try_kiwi(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *root) {
-        struct vr_verdict kiwi = {};
-
-        if (root->error >= 0 || (!root->incomplete && has_any_role(parts, VR_ROLE_ROOT, VR_ROLE_ROOT_VERITY)))
-                return false;
-        vr_discover_kiwi(parts, cfg, &kiwi);
-        if (kiwi.error < 0 && kiwi.incomplete) {
-                vr_verdict_done(&kiwi);
-                return false;
-        }
-        vr_verdict_done(root);
-        *root = kiwi;
-        return true;
-}
-
 int vr_verb_inspect(int argc, char **argv) {
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
         _cleanup_(vr_trust_store_done) struct vr_trust_store trust = {};
@@ -269,8 +254,8 @@ int vr_verb_inspect(int argc, char **argv) {
                 .progress = !a.json && isatty(STDERR_FILENO) ? progress_tty : NULL,
                 .progress_userdata = &progress_last,
         };
-        vr_discover(&parts, &cfg, &root);
-        bool kiwi = try_kiwi(&parts, &cfg, &root);
+        vr_discover_with_kiwi(&parts, &cfg, &root);
+        bool kiwi = root.kiwi;
 
         bool want_usr = a.usrhash || has_any_role(&parts, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG);
         if (want_usr) {
