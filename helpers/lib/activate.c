@@ -132,6 +132,7 @@ int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cm
         if (v->params.no_superblock) {
                 /* Parameters from signed metadata (old Kiwi layouts): nothing to load from disk. */
                 params.hash_name = v->params.algorithm;
+                params.data_device = v->data->node;
                 params.salt = (const char *) v->params.salt;
                 params.salt_size = v->params.salt_size;
                 params.hash_type = v->params.hash_type;
