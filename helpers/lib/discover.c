@@ -461,6 +461,9 @@ static int discover_signed(const struct vr_partition_list *parts, const struct v
                         int r = check_signature(p, cfg, &c, &cv);
                         if (r >= 0)
                                 r = bind_partitions(parts, cfg, arch, p->disk, &c, &cv);
+                        if (r >= 0 && ((c.data->flags | c.hash->flags) & VR_GPT_FLAG_NO_AUTO))
+                                r = refuse(&cv, -EPERM, "%s is signed, but its partitions are marked no-auto (GPT "
+                                           "attribute 63): not for automatic discovery", describe(p, d1));
                         if (r < 0) {
                                 /* Report the first definitive refusal; a missing piece only if nothing else. */
                                 if (first_refusal.error == 0 || (first_refusal.incomplete && !cv.incomplete)) {

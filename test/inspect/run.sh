@@ -118,6 +118,11 @@ cp "$W/signed.img" "$W/noauto.img"
 sfdisk -q --part-attrs "$W/noauto.img" 3 "GUID:60,GUID:63" 2> /dev/null
 check noauto-ignored 1 "no .*signature|nothing says which root hash" -- "$W/noauto.img" "${C[@]}"
 
+# no-auto on the data partition of a signed root: not for automatic discovery either.
+cp "$W/signed.img" "$W/noauto-data.img"
+sfdisk -q --part-attrs "$W/noauto-data.img" 1 "GUID:63" 2> /dev/null
+check noauto-data 1 "marked no-auto" -- "$W/noauto-data.img" "${C[@]}"
+
 # The signature's rootHash must pair with the verity partition beside it.
 mk wrongpair --sign "$W/certs/alpha.key" "$W/certs/alpha.crt" --wrong-verity-uuid
 check signature-verity-mismatch 1 "does not match partition 2 .*root-verity" -- "$W/wrongpair.img" "${C[@]}"
