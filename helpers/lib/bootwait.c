@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <sys/inotify.h>
 #include <systemd/sd-event.h>
 
 #include "bootwait.h"
 #include "util.h"
 
-#define UDEV_QUEUE "/run/udev/queue"
 #define LOADER_VAR "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 
 int vr_loader_device_partuuid(sd_id128_t *ret) {
@@ -37,6 +35,21 @@ struct wait_state {
         bool done;
 };
 
+static bool block_devices_initialized(void) {
+        sd_device_enumerator *e = NULL;
+        bool all = true;
+
+        if (sd_device_enumerator_new(&e) < 0)
+                return true;
+        if (sd_device_enumerator_allow_uninitialized(e) >= 0 &&
+            sd_device_enumerator_add_match_subsystem(e, "block", true) >= 0)
+                for (sd_device *d = sd_device_enumerator_get_device_first(e); d && all;
+                     d = sd_device_enumerator_get_device_next(e))
+                        all = sd_device_get_is_initialized(d) > 0;
+        sd_device_enumerator_unref(e);
+        return all;
+}
+
 static void evaluate(struct wait_state *s) {
         vr_partition_list_done(s->parts);
         int r = vr_partitions_from_udev(s->parts);
@@ -54,22 +67,12 @@ static void evaluate(struct wait_state *s) {
                                 s->cfg.boot_disk = s->parts->items[i].disk;
 
         vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
-        /* A success is final only once udev has no events queued: a second disk that is
-         * still being probed could make the choice ambiguous. */
+        /* A success is final only once udev has processed every block device the kernel
+         * announced: a second disk still being probed could make the choice ambiguous. */
         if (s->v->error >= 0)
-                s->done = access(UDEV_QUEUE, F_OK) < 0;
+                s->done = block_devices_initialized();
         else
                 s->done = !s->v->incomplete;
-}
-
-static int on_udev_dir(sd_event_source *es, const struct inotify_event *ev, void *userdata) {
-        struct wait_state *s = userdata;
-        if (access(UDEV_QUEUE, F_OK) >= 0)
-                return 0;
-        evaluate(s);
-        if (s->done)
-                return sd_event_exit(sd_event_source_get_event(es), 0);
-        return 0;
 }
 
 static int on_device(sd_device_monitor *m, sd_device *d, void *userdata) {
@@ -107,7 +110,8 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
         r = sd_device_monitor_new(&monitor);
         if (r < 0)
                 goto fail;
-        r = sd_device_monitor_filter_add_match_subsystem_devtype(monitor, "block", "partition");
+        /* Whole disks too: their events tell when udev has caught up with them. */
+        r = sd_device_monitor_filter_add_match_subsystem_devtype(monitor, "block", NULL);
         if (r < 0)
                 goto fail;
         r = sd_device_monitor_attach_event(monitor, event);
@@ -116,11 +120,6 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
         r = sd_device_monitor_start(monitor, on_device, &s);
         if (r < 0)
                 goto fail;
-
-        /* udevd removes its queue file when it has processed every event. */
-        r = sd_event_add_inotify(event, NULL, "/run/udev", IN_DELETE | IN_MOVED_FROM, on_udev_dir, &s);
-        if (r < 0)
-                log_debug("cannot watch /run/udev: %s", strerror(-r));
 
         evaluate(&s);
         if (!s.done) {

@@ -134,12 +134,19 @@ const char *vr_dps_native_arch(void) {
 }
 
 static sd_id128_t table_uuid(size_t arch, enum vr_part_role role) {
-        sd_id128_t id;
+        /* Parsed once: lookups run for every partition on every udev event at boot. */
+        static sd_id128_t parsed[ELEMENTSOF(dps_table)][_VR_ROLE_MAX];
+        static bool done;
 
-        /* The table is constant and checked by test-dps; a parse failure is a typo there. */
-        if (sd_id128_from_string(dps_table[arch].type[role], &id) < 0)
-                return SD_ID128_NULL;
-        return id;
+        if (!done) {
+                for (size_t a = 0; a < ELEMENTSOF(dps_table); a++)
+                        for (enum vr_part_role r = 0; r < _VR_ROLE_MAX; r++)
+                                /* The table is constant and checked by test-dps; a failure is a typo there. */
+                                if (sd_id128_from_string(dps_table[a].type[r], &parsed[a][r]) < 0)
+                                        parsed[a][r] = SD_ID128_NULL;
+                done = true;
+        }
+        return parsed[arch][role];
 }
 
 int vr_dps_lookup(sd_id128_t type, const char **ret_arch, enum vr_part_role *ret_role) {
