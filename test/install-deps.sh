@@ -6,7 +6,7 @@ pkgs="build-essential pkgconf clang libclang-rt-14-dev llvm
 libblkid-dev libfdisk-dev libcryptsetup-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev
 dracut-core systemd systemd-container cryptsetup-bin erofs-utils squashfs-tools e2fsprogs fdisk util-linux
 openssl jq busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
-systemd-boot-efi ovmf"
+systemd-boot-efi ovmf dosfstools mtools"
 # shellcheck disable=SC2086
 if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv 'install ok installed' ||
     [ "$(dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | wc -l)" -ne "$(echo $pkgs | wc -w)" ]; then
