@@ -405,8 +405,10 @@ make_esp() {
 	mib=$(( $(stat -c %s "$uki") / 1048576 + 16 ))
 	rm -f "$fat" "$image"
 	mkfs.vfat -n ESP -C "$fat" $((mib * 1024)) > /dev/null || { fail "mkfs.vfat $fat failed"; return 1; }
-	mmd -i "$fat" ::/EFI ::/EFI/BOOT && mcopy -i "$fat" "$uki" ::/EFI/BOOT/BOOTX64.EFI \
-		|| { fail "mcopy $uki to $fat failed"; return 1; }
+	if ! mmd -i "$fat" ::/EFI ::/EFI/BOOT || ! mcopy -i "$fat" "$uki" ::/EFI/BOOT/BOOTX64.EFI; then
+		fail "mcopy $uki to $fat failed"
+		return 1
+	fi
 	truncate -s $(( (mib + 2) * 1048576 )) "$image"
 	printf 'label: gpt\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"\n' \
 		$((mib * 2048)) | sfdisk -q "$image" > /dev/null || { fail "sfdisk $image failed"; return 1; }
@@ -422,7 +424,10 @@ run_qemu_uefi() {
 	local name=$1 esp=$2 log vars drives=() d rc t0 t1 i=0
 	shift 2
 	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
-	[ -f "$OVMF_CODE" ] && [ -f "$OVMF_VARS" ] || { fail "$OVMF_CODE or $OVMF_VARS missing (install ovmf)"; return 1; }
+	if [ ! -f "$OVMF_CODE" ] || [ ! -f "$OVMF_VARS" ]; then
+		fail "$OVMF_CODE or $OVMF_VARS missing (install ovmf)"
+		return 1
+	fi
 	log=$WORK/$name.log
 	vars=$WORK/$name.vars.fd
 	cp "$OVMF_VARS" "$vars"
@@ -445,6 +450,50 @@ run_qemu_uefi() {
 	echo "$rc" > "$WORK/$name.rc"
 	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
 	echo "qemu-uefi $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
+		cat "$WORK/$name.qemu.log" >&2
+		fail "qemu $name exited with $rc"
+		return 1
+	fi
+	echo "$log"
+}
+
+# --- Initramfs-less boots (CONFIG_DM_INIT) ---------------------------------
+
+DM_INIT_KERNEL=${DM_INIT_KERNEL:-/var/tmp/dracut-verity-dm-init/bzImage}
+
+# verity_root_cli: path of the repo's verity-root CLI, built into $WORK/build.
+verity_root_cli() {
+	make -C "$TOP" -s B="$WORK/build" "$WORK/build/verity-root" > "$WORK/make-cli.log" 2>&1 || {
+		tail -n 40 "$WORK/make-cli.log" >&2
+		fail "building verity-root failed (log: $WORK/make-cli.log)"
+		return 1
+	}
+	echo "$WORK/build/verity-root"
+}
+
+# run_qemu_noinitrd NAME KERNEL APPEND DISK...: boots KERNEL with no initrd
+# at all; otherwise as run_qemu (console log path, $WORK/NAME.rc).
+run_qemu_noinitrd() {
+	local name=$1 kernel=$2 append=$3 log drives=() d rc t0 t1
+	shift 3
+	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
+	log=$WORK/$name.log
+	for d in "$@"; do
+		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
+	done
+	rm -f "$log"
+	t0=$(date +%s)
+	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -m 512 -smp 2 -no-reboot -nodefaults -display none -monitor none \
+		-nic none -serial "file:$log" -kernel "$kernel" \
+		-append "console=ttyS0 panic=-1 printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		"${drives[@]}" < /dev/null > "$WORK/$name.qemu.log" 2>&1
+	rc=$?
+	t1=$(date +%s)
+	echo "$rc" > "$WORK/$name.rc"
+	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
+	echo "qemu-noinitrd $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
 		cat "$WORK/$name.qemu.log" >&2
 		fail "qemu $name exited with $rc"
