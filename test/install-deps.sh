@@ -7,7 +7,7 @@ pkgs="build-essential pkgconf clang libclang-rt-14-dev llvm
 libblkid-dev libfdisk-dev libcryptsetup-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev
 dracut-core systemd systemd-container cryptsetup-bin erofs-utils squashfs-tools e2fsprogs fdisk util-linux
 openssl jq busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
-systemd-boot-efi ovmf kiwi hyperfine
+systemd-boot-efi ovmf dosfstools mtools kiwi hyperfine
 dpkg-dev debhelper devscripts lintian fakeroot scdoc rpm man-db"
 if [ "${1:-}" = --list ]; then
     echo $pkgs

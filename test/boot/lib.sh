@@ -365,3 +365,139 @@ expect_id() {
 
 # Guest uptime at init, from the init line.
 init_uptime() { grep -m1 -- "$INIT_MARKER" "$1" | sed -n 's/.*uptime=\([0-9.]*\).*/\1/p'; }
+
+# --- UKIs and UEFI boots ---------------------------------------------------
+
+UEFI_STUB=${UEFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+UKI_CONF=$TOP/conf/uki-virt.conf
+# systemd-stub announces itself and the embedded initrd on the console.
+STUB_MARKER='EFI stub: Loaded initrd'
+
+# build_uki OUT CMDLINE [extra dracut args...]: a UKI (dracut --uefi, stub from
+# systemd-boot-efi) with the module, configured by conf/uki-virt.conf and the
+# lean module set of build_initrd, CMDLINE embedded in its .cmdline section.
+# CERTDIR as for build_initrd.
+build_uki() {
+	local out=$1 cmdline=$2 conf
+	shift 2
+	[ -f "$UEFI_STUB" ] || { fail "UEFI stub $UEFI_STUB missing (install systemd-boot-efi)"; return 1; }
+	[ -f "$UKI_CONF" ] || { fail "$UKI_CONF missing"; return 1; }
+	# Named by content, so the initrd cache key changes with the snippet.
+	conf=$WORK/uki-virt-$(sha256sum < "$UKI_CONF" | cut -c1-16).conf
+	cp "$UKI_CONF" "$conf"
+	# A later --conf replaces build_initrd's --conf /dev/null; its --no-compress
+	# still wins over the snippet's compress=.
+	build_initrd "$out" systemd --conf "$conf" --uefi --uefi-stub "$UEFI_STUB" \
+		--kernel-cmdline "$cmdline" "$@" || return 1
+	# A plain initrd here would mean --uefi was ignored: PE files start with MZ.
+	[ "$(head -c2 "$out")" = MZ ] || { fail "dracut --uefi did not write a PE image: $out"; return 1; }
+}
+
+# make_esp IMAGE UKI: a GPT disk whose only partition is a FAT ESP holding UKI
+# as \EFI\BOOT\BOOTX64.EFI, the removable-media path firmware boots without
+# any boot entry. mkfs.vfat + mtools into a plain file: no loop devices.
+make_esp() {
+	local image=$1 uki=$2 fat=$1.fat mib
+	command -v mkfs.vfat >/dev/null || { fail "mkfs.vfat missing (install dosfstools)"; return 1; }
+	command -v mcopy >/dev/null || { fail "mcopy missing (install mtools)"; return 1; }
+	mib=$(( $(stat -c %s "$uki") / 1048576 + 16 ))
+	rm -f "$fat" "$image"
+	mkfs.vfat -n ESP -C "$fat" $((mib * 1024)) > /dev/null || { fail "mkfs.vfat $fat failed"; return 1; }
+	if ! mmd -i "$fat" ::/EFI ::/EFI/BOOT || ! mcopy -i "$fat" "$uki" ::/EFI/BOOT/BOOTX64.EFI; then
+		fail "mcopy $uki to $fat failed"
+		return 1
+	fi
+	truncate -s $(( (mib + 2) * 1048576 )) "$image"
+	printf 'label: gpt\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"\n' \
+		$((mib * 2048)) | sfdisk -q "$image" > /dev/null || { fail "sfdisk $image failed"; return 1; }
+	dd if="$fat" of="$image" bs=1M seek=1 conv=notrunc status=none || { fail "dd $fat into $image failed"; return 1; }
+	rm -f "$fat"
+}
+
+# run_qemu_uefi NAME ESP DISK...: boots OVMF (pflash code read-only, a fresh
+# copy of the variable store) with ESP as the first boot device and no
+# -kernel/-initrd/-append: the firmware finds and starts the UKI itself.
+# Prints the console log path like run_qemu; $WORK/NAME.rc as there.
+run_qemu_uefi() {
+	local name=$1 esp=$2 log vars drives=() d rc t0 t1 i=0
+	shift 2
+	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
+	if [ ! -f "$OVMF_CODE" ] || [ ! -f "$OVMF_VARS" ]; then
+		fail "$OVMF_CODE or $OVMF_VARS missing (install ovmf)"
+		return 1
+	fi
+	log=$WORK/$name.log
+	vars=$WORK/$name.vars.fd
+	cp "$OVMF_VARS" "$vars"
+	# The ESP is the first (only indexed) boot device.
+	for d in "$esp" "$@"; do
+		drives+=(-drive "file=$d,if=none,id=disk$i,format=raw,readonly=on"
+			-device "virtio-blk-pci,drive=disk$i$([ "$i" -gt 0 ] || echo ,bootindex=0)")
+		i=$((i + 1))
+	done
+	rm -f "$log"
+	t0=$(date +%s)
+	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -m 1024 -smp 2 -no-reboot -nodefaults -display none -monitor none \
+		-nic none -serial "file:$log" \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,unit=1,file=$vars" \
+		"${drives[@]}" < /dev/null > "$WORK/$name.qemu.log" 2>&1
+	rc=$?
+	t1=$(date +%s)
+	echo "$rc" > "$WORK/$name.rc"
+	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
+	echo "qemu-uefi $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
+		cat "$WORK/$name.qemu.log" >&2
+		fail "qemu $name exited with $rc"
+		return 1
+	fi
+	echo "$log"
+}
+
+# --- Initramfs-less boots (CONFIG_DM_INIT) ---------------------------------
+
+DM_INIT_KERNEL=${DM_INIT_KERNEL:-/var/tmp/dracut-verity-dm-init/bzImage}
+
+# verity_root_cli: path of the repo's verity-root CLI, built into $WORK/build.
+verity_root_cli() {
+	make -C "$TOP" -s B="$WORK/build" "$WORK/build/verity-root" > "$WORK/make-cli.log" 2>&1 || {
+		tail -n 40 "$WORK/make-cli.log" >&2
+		fail "building verity-root failed (log: $WORK/make-cli.log)"
+		return 1
+	}
+	echo "$WORK/build/verity-root"
+}
+
+# run_qemu_noinitrd NAME KERNEL APPEND DISK...: boots KERNEL with no initrd
+# at all; otherwise as run_qemu (console log path, $WORK/NAME.rc).
+run_qemu_noinitrd() {
+	local name=$1 kernel=$2 append=$3 log drives=() d rc t0 t1
+	shift 3
+	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
+	log=$WORK/$name.log
+	for d in "$@"; do
+		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
+	done
+	rm -f "$log"
+	t0=$(date +%s)
+	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -m 512 -smp 2 -no-reboot -nodefaults -display none -monitor none \
+		-nic none -serial "file:$log" -kernel "$kernel" \
+		-append "console=ttyS0 panic=-1 printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		"${drives[@]}" < /dev/null > "$WORK/$name.qemu.log" 2>&1
+	rc=$?
+	t1=$(date +%s)
+	echo "$rc" > "$WORK/$name.rc"
+	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
+	echo "qemu-noinitrd $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
+		cat "$WORK/$name.qemu.log" >&2
+		fail "qemu $name exited with $rc"
+		return 1
+	fi
+	echo "$log"
+}
