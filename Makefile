@@ -48,6 +48,8 @@ MAN_SRCS   := $(wildcard man/*.scd)
 MAN_PAGES  := $(patsubst man/%.scd,$(B)/man/%,$(MAN_SRCS))
 # Named, not globbed: every file here is active in every initrd once installed.
 CONF_FILES := conf/50-verity-root.conf
+# Opt-in configurations (dracut --conf FILE), not active by themselves.
+SHARE_CONF := conf/uki-virt.conf
 DIST_NAME  := dracut-verity-$(VERSION)
 DISTDIR    ?= $(B)
 
@@ -88,6 +90,8 @@ install: all
 	done
 	install -d $(DESTDIR)$(DRACUTCONFDIR) $(DESTDIR)$(SYSCONFDIR)/verity.d
 	for f in $(CONF_FILES); do install -m 0644 $$f $(DESTDIR)$(DRACUTCONFDIR)/; done
+	install -d $(DESTDIR)$(DATADIR)/dracut-verity
+	for f in $(SHARE_CONF); do install -m 0644 $$f $(DESTDIR)$(DATADIR)/dracut-verity/; done
 ifeq ($(HAVE_SCDOC),yes)
 	for m in $(MAN_PAGES); do \
 		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
@@ -101,6 +105,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/verity-root
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODULEDIR)
 	for f in $(CONF_FILES); do rm -f $(DESTDIR)$(DRACUTCONFDIR)/$${f##*/}; done
+	rm -rf $(DESTDIR)$(DATADIR)/dracut-verity
 	for m in $(MAN_SRCS); do m=$${m##*/}; m=$${m%.scd}; rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/verity.d 2>/dev/null
 
