@@ -64,6 +64,16 @@ run_cmocka_dir() { # label dir
     done
 }
 
+# A suite script that prints its own "N passed, N failed" line.
+run_script_suite() { # name command...
+    local name=$1 log
+    shift
+    log=$(mktemp)
+    "$@" 2>&1 | tee "$log"
+    add_summary "$name" "$log" "${PIPESTATUS[0]}"
+    rm -f "$log"
+}
+
 for suite in $suites; do
     echo "==== $suite"
     case $suite in
@@ -71,36 +81,12 @@ for suite in $suites; do
         asan)
             ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                 run_cmocka_dir asan build-asan/test ;;
-        inspect)
-            log=$(mktemp)
-            test/inspect/run.sh 2>&1 | tee "$log"
-            add_summary inspect "$log" "${PIPESTATUS[0]}"
-            rm -f "$log" ;;
-        kiwi)
-            log=$(mktemp)
-            test/inspect/kiwi.sh 2>&1 | tee "$log"
-            add_summary kiwi "$log" "${PIPESTATUS[0]}"
-            rm -f "$log" ;;
-        package)
-            log=$(mktemp)
-            test/package/run.sh 2>&1 | tee "$log"
-            add_summary package "$log" "${PIPESTATUS[0]}"
-            rm -f "$log" ;;
-        mkimage)
-            log=$(mktemp)
-            test/mkimage/run.sh 2>&1 | tee "$log"
-            add_summary mkimage "$log" "${PIPESTATUS[0]}"
-            rm -f "$log" ;;
-        fuzz)
-            log=$(mktemp)
-            test/run-fuzz.sh build-fuzz/fuzz "$FUZZ_SMOKE_SECONDS" 2>&1 | tee "$log"
-            add_summary fuzz "$log" "${PIPESTATUS[0]}"
-            rm -f "$log" ;;
-        boot)
-            log=$(mktemp)
-            test/boot/run.sh 2>&1 | tee "$log"
-            add_summary boot "$log" "${PIPESTATUS[0]}"
-            rm -f "$log" ;;
+        inspect) run_script_suite inspect test/inspect/run.sh ;;
+        kiwi) run_script_suite kiwi test/inspect/kiwi.sh ;;
+        package) run_script_suite package test/package/run.sh ;;
+        mkimage) run_script_suite mkimage test/mkimage/run.sh ;;
+        fuzz) run_script_suite fuzz test/run-fuzz.sh build-fuzz/fuzz "$FUZZ_SMOKE_SECONDS" ;;
+        boot) run_script_suite boot test/boot/run.sh ;;
         *) echo "unknown suite $suite"; record "suite $suite" 1 ;;
     esac
 done
