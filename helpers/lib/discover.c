@@ -223,8 +223,9 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
         if (r < 0)
                 return refuse(v, r, "cannot open %s: %s", describe(c->data, d1), strerror(-r));
 
-        if (n == 0) {
-                /* No verity partition: the tree may be appended to the data partition. */
+        if (n == 0 || found[0] == c->data) {
+                /* No verity partition (or the data partition named as its own hash device):
+                 * the tree may be appended to the data partition. */
                 r = vr_superblock_find_appended(&data_region, &c->params);
                 const struct vr_partition *other = r < 0 ? find_role_on_disk(parts, arch, roles.hash, c->data->disk) : NULL;
                 if (other) {

@@ -153,12 +153,35 @@ static void test_explicit_hash_device(void **state) {
         vr_partition_list_done(&parts);
 }
 
+/* systemd.verity_root_data= and _hash= naming the same partition: the appended layout. */
+static void test_explicit_same_device_is_appended(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_verdict v = {};
+        char img[600], hash[129], spec[128];
+        struct vr_discover_config cfg = { .sig = VR_SIG_OPTIONAL };
+
+        snprintf(img, sizeof(img), "%s/appended.img", test_tmpdir());
+        make_disk(img, "--layout appended", hash);
+        load(&parts, img, NULL);
+        snprintf(spec, sizeof(spec), "PARTUUID=" SD_ID128_UUID_FORMAT_STR, SD_ID128_FORMAT_VAL(parts.items[0].uuid));
+        cfg.trusted_hash = hash;
+        cfg.data_device = cfg.hash_device = spec;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_true(v.appended);
+        assert_ptr_equal(v.data, v.hash);
+        assert_true(v.params.hash_offset > 0);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
                 cmocka_unit_test(test_boot_disk_breaks_signed_tie),
                 cmocka_unit_test(test_incomplete_only_for_missing_pieces),
                 cmocka_unit_test(test_explicit_hash_device),
+                cmocka_unit_test(test_explicit_same_device_is_appended),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
