@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Hash tree checks against images made by veritysetup (test/lib/mkverity.sh), with
  * every verdict cross-checked against `veritysetup verify`. */
-#include <libgen.h>
 #include <limits.h>
 
 #include "testlib.h"
@@ -18,34 +17,15 @@ struct image {
         struct vr_region data_region, hash_region;
 };
 
-static const char *fixture_script(void) {
-        static char path[PATH_MAX];
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        assert_true(n > 0);
-        exe[n] = 0;
-        /* Binaries live in <build dir>/test/. */
-        snprintf(path, sizeof(path), "%s/../../test/lib/mkverity.sh", dirname(exe));
-        return path;
-}
-
-static struct vr_region open_region(const char *path, const char *what) {
-        struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_true(fd >= 0);
-        assert_int_equal(fstat(fd, &st), 0);
-        return (struct vr_region) { .fd = fd, .offset = 0, .size = (uint64_t) st.st_size, .what = what };
-}
-
 static void image_open(struct image *img) {
         if (img->appended) {
-                img->data_region = open_region(img->data, "appended image");
+                img->data_region = test_region_from_file(img->data, "appended image");
                 img->hash_region = img->data_region;
                 assert_int_equal(vr_superblock_find_appended(&img->hash_region, &img->params), 0);
                 assert_int_equal(img->params.hash_offset, img->appended_offset);
         } else {
-                img->data_region = open_region(img->data, "data image");
-                img->hash_region = open_region(img->hash, "hash image");
+                img->data_region = test_region_from_file(img->data, "data image");
+                img->hash_region = test_region_from_file(img->hash, "hash image");
                 assert_int_equal(vr_superblock_read(&img->hash_region, 0, &img->params), 0);
         }
 }
@@ -64,7 +44,7 @@ static void image_make(struct image *img, const char *name, bool appended, const
         *img = (struct image) { .appended = appended };
         snprintf(img->data, sizeof(img->data), "%s/%s.data", test_tmpdir(), name);
         snprintf(img->hash, sizeof(img->hash), "%s/%s.hash", test_tmpdir(), name);
-        assert_true(snprintf(cmd, sizeof(cmd), "%s --size-kib %s %s %s %s -- %s", fixture_script(), size_kib,
+        assert_true(snprintf(cmd, sizeof(cmd), "%s --size-kib %s %s %s %s -- %s", "test/lib/mkverity.sh", size_kib,
                              appended ? "--appended" : "", img->data, appended ? "" : img->hash, opts) < (int) sizeof(cmd));
         f = popen(cmd, "r");
         assert_non_null(f);

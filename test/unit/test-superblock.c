@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Superblock decoding (every field), region reads and the appended-layout search. */
-#include <libgen.h>
 #include <limits.h>
 #include <time.h>
 
@@ -14,25 +13,6 @@
 static unsigned char real_sb[VR_SUPERBLOCK_SIZE];
 static uint64_t real_fs_size;
 
-static const char *fixture_script(void) {
-        static char path[PATH_MAX];
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        assert_true(n > 0);
-        exe[n] = 0;
-        /* Binaries live in <build dir>/test/. */
-        snprintf(path, sizeof(path), "%s/../../test/lib/mkverity.sh", dirname(exe));
-        return path;
-}
-
-static struct vr_region open_region(const char *path, const char *what) {
-        struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_true(fd >= 0);
-        assert_int_equal(fstat(fd, &st), 0);
-        return (struct vr_region) { .fd = fd, .offset = 0, .size = (uint64_t) st.st_size, .what = what };
-}
-
 static int setup_real_superblock(void **state) {
         char data[PATH_MAX], hash[PATH_MAX];
         struct vr_region r;
@@ -40,11 +20,11 @@ static int setup_real_superblock(void **state) {
 
         snprintf(data, sizeof(data), "%s/sb.data", test_tmpdir());
         snprintf(hash, sizeof(hash), "%s/sb.hash", test_tmpdir());
-        test_sh("%s --size-kib 300 %s %s -- --salt=%s --uuid=%s >/dev/null", fixture_script(), data, hash, SALT_HEX,
+        test_sh("%s --size-kib 300 %s %s -- --salt=%s --uuid=%s >/dev/null", "test/lib/mkverity.sh", data, hash, SALT_HEX,
                 UUID_STR);
         assert_int_equal(stat(data, &st), 0);
         real_fs_size = (uint64_t) st.st_size;
-        r = open_region(hash, "hash image");
+        r = test_region_from_file(hash, "hash image");
         assert_int_equal(vr_region_read(&r, real_sb, sizeof(real_sb), 0), 0);
         close(r.fd);
         return 0;
@@ -196,7 +176,7 @@ static void find_appended_image(const char *name, const char *opts, uint64_t sla
         FILE *f;
 
         snprintf(path, sizeof(path), "%s/%s", test_tmpdir(), name);
-        assert_true(snprintf(cmd, sizeof(cmd), "%s --size-kib 500 --appended %s -- %s | tail -n1", fixture_script(),
+        assert_true(snprintf(cmd, sizeof(cmd), "%s --size-kib 500 --appended %s -- %s | tail -n1", "test/lib/mkverity.sh",
                              path, opts) < (int) sizeof(cmd));
         f = popen(cmd, "r");
         assert_non_null(f);
@@ -206,7 +186,7 @@ static void find_appended_image(const char *name, const char *opts, uint64_t sla
         if (slack > 0)
                 test_sh("truncate -s +%" PRIu64 " %s", slack, path);
 
-        r = open_region(path, "appended partition");
+        r = test_region_from_file(path, "appended partition");
         assert_int_equal(vr_superblock_find_appended(&r, &p), 0);
         assert_int_equal(p.hash_offset, offset);
         assert_int_equal(p.data_blocks * p.data_block_size, offset);
@@ -235,7 +215,7 @@ static void test_find_appended_none(void **state) {
 
         /* A separate hash device: its superblock does not follow its data. */
         snprintf(path, sizeof(path), "%s/sb.hash", test_tmpdir());
-        r = open_region(path, "separate hash image");
+        r = test_region_from_file(path, "separate hash image");
         vr_log_clear_last_error();
         assert_int_equal(vr_superblock_find_appended(&r, &p), -ENOENT);
         assert_last_error_contains("No appended dm-verity superblock in separate hash image");
@@ -276,7 +256,7 @@ static void test_find_appended_large(void **state) {
         assert_int_equal(pwrite(fd, sb, sizeof(sb), (off_t) gib), (ssize_t) sizeof(sb));
         close(fd);
 
-        r = open_region(path, "large partition");
+        r = test_region_from_file(path, "large partition");
         clock_gettime(CLOCK_MONOTONIC, &t0);
         assert_int_equal(vr_superblock_find_appended(&r, &p), 0);
         assert_true(elapsed(&t0) < 0.5);
@@ -292,7 +272,7 @@ static void test_find_appended_large(void **state) {
 
         /* No superblock at all: bounded by the largest possible tree, not the region. */
         test_sh("truncate -s 0 %s && truncate -s 1G %s", path, path);
-        r = open_region(path, "large empty partition");
+        r = test_region_from_file(path, "large empty partition");
         clock_gettime(CLOCK_MONOTONIC, &t0);
         assert_int_equal(vr_superblock_find_appended(&r, &p), -ENOENT);
         assert_true(elapsed(&t0) < 5);

@@ -40,6 +40,15 @@ static inline struct vr_region test_region_from_bytes(const void *buf, size_t le
         return (struct vr_region) { .fd = fd, .offset = 0, .size = len, .what = what };
 }
 
+/* An open region over a whole file (fixtures run from the top directory: test/lib/...). */
+static inline struct vr_region test_region_from_file(const char *path, const char *what) {
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        return (struct vr_region) { .fd = fd, .offset = 0, .size = (uint64_t) st.st_size, .what = what };
+}
+
 /* Runs a shell command (fixture scripts in test/lib), failing the test on non-zero exit. */
 static inline void test_sh(const char *fmt, ...) {
         char cmd[4096];
