@@ -259,38 +259,46 @@ build_initrd() {
 
 # --- QEMU ----------------------------------------------------------------
 
-# run_qemu NAME INITRD APPEND DISK...: boots, returns when the guest powers
-# off or after QEMU_TIMEOUT seconds; prints the console log path.
-# $WORK/NAME.rc holds QEMU's status (124 = timed out).
-run_qemu() {
-	local name=$1 initrd=$2 append=$3 kernel log drives=() d rc t0 t1
-	shift 3
-	kernel=$(newest_kernel) || return 1
+# qemu_boot NAME LABEL QEMU-ARGS...: runs QEMU (TCG, serial console to
+# $WORK/NAME.log) until the guest powers off or QEMU_TIMEOUT; $WORK/NAME.rc holds
+# QEMU's status (124 = timed out); prints the console log path.
+qemu_boot() {
+	local name=$1 label=$2 log=$WORK/$1.log rc t0 t1
+	shift 2
 	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
-	log=$WORK/$name.log
-	for d in "$@"; do
-		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
-	done
+	rm -f "$log"
 	t0=$(date +%s)
 	# TCG, not KVM: guests hang under -accel kvm on these machines.
 	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -m 1024 -smp 2 -no-reboot -nodefaults -display none -monitor none \
-		-nic none -serial "file:$log" \
-		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
-		"${drives[@]}" < /dev/null > "$WORK/$name.qemu.log" 2>&1
+		-accel tcg -smp 2 -no-reboot -nodefaults -display none -monitor none \
+		-nic none -serial "file:$log" "$@" < /dev/null > "$WORK/$name.qemu.log" 2>&1
 	rc=$?
 	t1=$(date +%s)
 	echo "$rc" > "$WORK/$name.rc"
 	# Plain text for the assertions: no colours, cursor moves or CRs.
 	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
-	echo "qemu $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
+	echo "$label $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
 		cat "$WORK/$name.qemu.log" >&2
 		fail "qemu $name exited with $rc"
 		return 1
 	fi
 	echo "$log"
+}
+
+# run_qemu NAME INITRD APPEND DISK...: boots, returns when the guest powers
+# off or after QEMU_TIMEOUT seconds; prints the console log path.
+# $WORK/NAME.rc holds QEMU's status (124 = timed out).
+run_qemu() {
+	local name=$1 initrd=$2 append=$3 kernel drives=() d
+	shift 3
+	kernel=$(newest_kernel) || return 1
+	for d in "$@"; do
+		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
+	done
+	qemu_boot "$name" qemu -m 1024 -kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		"${drives[@]}"
 }
 
 qemu_timed_out() { [ "$(cat "${1%.log}.rc" 2>/dev/null)" = 124 ]; }
@@ -421,14 +429,12 @@ make_esp() {
 # -kernel/-initrd/-append: the firmware finds and starts the UKI itself.
 # Prints the console log path like run_qemu; $WORK/NAME.rc as there.
 run_qemu_uefi() {
-	local name=$1 esp=$2 log vars drives=() d rc t0 t1 i=0
+	local name=$1 esp=$2 vars drives=() d i=0
 	shift 2
-	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
 	if [ ! -f "$OVMF_CODE" ] || [ ! -f "$OVMF_VARS" ]; then
 		fail "$OVMF_CODE or $OVMF_VARS missing (install ovmf)"
 		return 1
 	fi
-	log=$WORK/$name.log
 	vars=$WORK/$name.vars.fd
 	cp "$OVMF_VARS" "$vars"
 	# The ESP is the first (only indexed) boot device.
@@ -437,25 +443,10 @@ run_qemu_uefi() {
 			-device "virtio-blk-pci,drive=disk$i$([ "$i" -gt 0 ] || echo ,bootindex=0)")
 		i=$((i + 1))
 	done
-	rm -f "$log"
-	t0=$(date +%s)
-	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -m 1024 -smp 2 -no-reboot -nodefaults -display none -monitor none \
-		-nic none -serial "file:$log" \
+	qemu_boot "$name" qemu-uefi -m 1024 \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$vars" \
-		"${drives[@]}" < /dev/null > "$WORK/$name.qemu.log" 2>&1
-	rc=$?
-	t1=$(date +%s)
-	echo "$rc" > "$WORK/$name.rc"
-	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
-	echo "qemu-uefi $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
-		cat "$WORK/$name.qemu.log" >&2
-		fail "qemu $name exited with $rc"
-		return 1
-	fi
-	echo "$log"
+		"${drives[@]}"
 }
 
 # --- Initramfs-less boots (CONFIG_DM_INIT) ---------------------------------
@@ -475,29 +466,12 @@ verity_root_cli() {
 # run_qemu_noinitrd NAME KERNEL APPEND DISK...: boots KERNEL with no initrd
 # at all; otherwise as run_qemu (console log path, $WORK/NAME.rc).
 run_qemu_noinitrd() {
-	local name=$1 kernel=$2 append=$3 log drives=() d rc t0 t1
+	local name=$1 kernel=$2 append=$3 drives=() d
 	shift 3
-	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
-	log=$WORK/$name.log
 	for d in "$@"; do
 		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
 	done
-	rm -f "$log"
-	t0=$(date +%s)
-	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -m 512 -smp 2 -no-reboot -nodefaults -display none -monitor none \
-		-nic none -serial "file:$log" -kernel "$kernel" \
+	qemu_boot "$name" qemu-noinitrd -m 512 -kernel "$kernel" \
 		-append "console=ttyS0 panic=-1 printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
-		"${drives[@]}" < /dev/null > "$WORK/$name.qemu.log" 2>&1
-	rc=$?
-	t1=$(date +%s)
-	echo "$rc" > "$WORK/$name.rc"
-	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
-	echo "qemu-noinitrd $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
-		cat "$WORK/$name.qemu.log" >&2
-		fail "qemu $name exited with $rc"
-		return 1
-	fi
-	echo "$log"
+		"${drives[@]}"
 }
