@@ -16,15 +16,9 @@ KIWI_PYTHON=${KIWI_PYTHON:-/usr/bin/python3}
 W=$(mktemp -d "${TMPDIR:-/tmp}/vr-kiwi.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-passed=0 failed=0 skipped=0
-filters=("$@")
-
-selected() {
-    [ ${#filters[@]} -eq 0 ] || printf '%s\n' "${filters[@]}" | grep -qx -- "$1"
-}
-pass() { echo "PASS $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; echo "$out" | tail -n 6 | sed 's/^/    /'; failed=$((failed + 1)); }
-skip() { echo "SKIP $1: $2"; skipped=$((skipped + 1)); }
+# shellcheck source=test/inspect/lib.sh
+. test/inspect/lib.sh
+inspect_filters "$@"
 
 # mk NAME [mkkiwi options]: builds $W/NAME.img and sets NAME_ROOTHASH, NAME_META_OFFSET etc.
 mk() {
@@ -33,29 +27,6 @@ mk() {
     out=$("$MKKIWI" --meta-out "$W/$name.meta" "$@" "$W/root" "$W/$name.img") ||
         { echo "mkkiwi failed for $name" >&2; return 1; }
     eval "$(echo "$out" | sed -n "s/^\([A-Z_]*\)=/${name}_\1=/p")"
-}
-
-out=""
-rc=0
-run() { out=$("$VR" "$@" 2>&1); rc=$?; }
-
-check() { # NAME EXPECTED_RC REGEX -- inspect args
-    local name=$1 want=$2 re=$3
-    shift 4
-    selected "$name" || return 0
-    run inspect "$@"
-    if [ "$rc" -ne "$want" ]; then fail "$name" "exit $rc, expected $want"
-    elif ! echo "$out" | grep -Eq -- "$re"; then fail "$name" "output does not match /$re/"
-    else pass "$name"; fi
-}
-
-check_json() { # NAME JQ-EXPRESSION(must print true) -- inspect args
-    local name=$1 expr=$2
-    shift 3
-    selected "$name" || return 0
-    run inspect --json "$@"
-    if [ "$(echo "$out" | jq -r "$expr" 2>&1)" = true ]; then pass "$name"
-    else fail "$name" "jq '$expr' is not true"; fi
 }
 
 # patch IMAGE OFFSET BYTES: overwrite bytes in place (printf escapes: '\x00\x20').
@@ -205,9 +176,4 @@ EOF
 kiwi_crosscheck python
 [ -z "${KIWI_SRC:-}" ] || kiwi_crosscheck src "$KIWI_SRC"
 
-if [ "$skipped" -gt 0 ]; then
-    echo "$passed passed, $failed failed, $skipped skipped"
-else
-    echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+summary

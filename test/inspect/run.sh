@@ -12,8 +12,9 @@ MKDISK=${MKDISK:-$top/test/lib/mkdisk.sh}
 W=$(mktemp -d "${TMPDIR:-/tmp}/vr-inspect.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-passed=0 failed=0 skipped=0
-filters=("$@")
+# shellcheck source=test/inspect/lib.sh
+. test/inspect/lib.sh
+inspect_filters "$@"
 
 # --- fixtures -----------------------------------------------------------------
 setup() {
@@ -35,42 +36,6 @@ mk() {
 # part_offset IMAGE N: byte offset of partition N (sfdisk, not our own code).
 part_offset() {
     sfdisk -J "$1" | jq -r ".partitiontable.partitions[$(($2 - 1))].start * 512"
-}
-
-# --- assertions ---------------------------------------------------------------
-out=""
-rc=0
-run() { out=$("$VR" "$@" 2>&1); rc=$?; }
-
-check() { # NAME EXPECTED_RC REGEX -- inspect args
-    local name=$1 want=$2 re=$3
-    shift 4
-    if [ ${#filters[@]} -gt 0 ] && ! printf '%s\n' "${filters[@]}" | grep -qx -- "$name"; then return; fi
-    run inspect "$@"
-    if [ "$rc" -ne "$want" ]; then
-        echo "FAIL $name: exit $rc, expected $want"; echo "$out" | tail -n 5 | sed 's/^/    /'
-        failed=$((failed + 1))
-    elif ! echo "$out" | grep -Eq -- "$re"; then
-        echo "FAIL $name: output does not match /$re/"; echo "$out" | tail -n 5 | sed 's/^/    /'
-        failed=$((failed + 1))
-    else
-        echo "PASS $name"
-        passed=$((passed + 1))
-    fi
-}
-
-check_json() { # NAME JQ-EXPRESSION(must print true) -- inspect args
-    local name=$1 expr=$2
-    shift 3
-    if [ ${#filters[@]} -gt 0 ] && ! printf '%s\n' "${filters[@]}" | grep -qx -- "$name"; then return; fi
-    run inspect --json "$@"
-    if [ "$(echo "$out" | jq -r "$expr" 2>&1)" = true ]; then
-        echo "PASS $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name: jq '$expr' is not true"; echo "$out" | head -n 40 | sed 's/^/    /'
-        failed=$((failed + 1))
-    fi
 }
 
 setup || { echo "fixture setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -226,9 +191,8 @@ if repart_case; then
     check repart-signed 0 "signed by CN ?= ?alpha" -- "$W/repart/disk.img" "${C[@]}"
     check repart-untrusted 1 "not in " -- "$W/repart/disk.img" --certs "$W/other"
 else
-    echo "FAIL repart-signed: systemd-repart could not build the image:"; tail -n 5 "$W/repart/log" | sed 's/^/    /'
-    failed=$((failed + 1))
+    out=$(tail -n 5 "$W/repart/log")
+    fail repart-signed "systemd-repart could not build the image"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
