@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <systemd/sd-event.h>
+#include <limits.h>
+#include <poll.h>
+#include <time.h>
 
 #include "bootwait.h"
 #include "util.h"
 
 #define LOADER_VAR "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 
-int vr_loader_device_partuuid(sd_id128_t *ret) {
+int vr_loader_device_partuuid(vr_id128 *ret) {
         unsigned char buf[4 + 2 * 64];
         char s[64];
         _cleanup_fclose_ FILE *f = fopen(LOADER_VAR, "re");
@@ -23,31 +25,33 @@ int vr_loader_device_partuuid(sd_id128_t *ret) {
                 s[len++] = (char) buf[i];
         }
         s[len] = 0;
-        return sd_id128_from_string(s, ret);
+        return vr_id128_from_string(s, ret);
 }
 
 struct wait_state {
         struct vr_discover_config cfg;
         struct vr_partition_list *parts;
         struct vr_verdict *v;
+        struct udev *udev;
         bool have_loader;
-        sd_id128_t loader_uuid;
+        vr_id128 loader_uuid;
         bool done;
 };
 
-static bool block_devices_initialized(void) {
-        sd_device_enumerator *e = NULL;
-        bool all = true;
+static bool block_devices_initialized(struct udev *udev) {
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = udev_enumerate_new(udev);
+        struct udev_list_entry *entry;
 
-        if (sd_device_enumerator_new(&e) < 0)
+        /* libudev lists devices udev has not processed yet too (unlike sd-device's default). */
+        if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 || udev_enumerate_scan_devices(e) < 0)
                 return true;
-        if (sd_device_enumerator_allow_uninitialized(e) >= 0 &&
-            sd_device_enumerator_add_match_subsystem(e, "block", true) >= 0)
-                for (sd_device *d = sd_device_enumerator_get_device_first(e); d && all;
-                     d = sd_device_enumerator_get_device_next(e))
-                        all = sd_device_get_is_initialized(d) > 0;
-        sd_device_enumerator_unref(e);
-        return all;
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
+                _cleanup_(udev_device_unrefp) struct udev_device *d =
+                        udev_device_new_from_syspath(udev, udev_list_entry_get_name(entry));
+                if (d && udev_device_get_is_initialized(d) <= 0)
+                        return false;
+        }
+        return true;
 }
 
 static void evaluate(struct wait_state *s) {
@@ -63,61 +67,86 @@ static void evaluate(struct wait_state *s) {
         s->cfg.boot_disk = NULL;
         if (s->have_loader)
                 for (size_t i = 0; i < s->parts->n; i++)
-                        if (sd_id128_equal(s->parts->items[i].uuid, s->loader_uuid))
+                        if (vr_id128_equal(s->parts->items[i].uuid, s->loader_uuid))
                                 s->cfg.boot_disk = s->parts->items[i].disk;
 
         vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
         /* A success is final only once udev has processed every block device the kernel
          * announced: a second disk still being probed could make the choice ambiguous. */
         if (s->v->error >= 0)
-                s->done = block_devices_initialized();
+                s->done = block_devices_initialized(s->udev);
         else
                 s->done = !s->v->incomplete;
 }
 
-static int on_device(sd_device_monitor *m, sd_device *d, void *userdata) {
-        struct wait_state *s = userdata;
-        const char *action = NULL;
-        sd_device_get_property_value(d, "ACTION", &action);
-        if (action && streq(action, "remove"))
-                return 0;
-        evaluate(s);
-        if (s->done)
-                return sd_event_exit(sd_device_monitor_get_event(m), 0);
-        return 0;
+/* Takes every queued event; true if any may change the verdict. One evaluation per
+ * burst: a disk with 128 partitions arrives as 129 events. */
+static bool drain_events(struct udev_monitor *monitor) {
+        bool relevant = false;
+
+        for (;;) {
+                _cleanup_(udev_device_unrefp) struct udev_device *d = udev_monitor_receive_device(monitor);
+                if (!d)
+                        /* EAGAIN: queue empty. Anything else (ENOBUFS: events lost) means
+                         * re-reading the database is the only way to be sure. */
+                        return relevant || errno != EAGAIN;
+                const char *action = udev_device_get_action(d);
+                if (!action || !streq(action, "remove"))
+                        relevant = true;
+        }
 }
 
-static int on_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
-        return sd_event_exit(sd_event_source_get_event(es), -ETIMEDOUT);
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* Waits for udev events until s->done or the deadline; 0, -ETIMEDOUT or -errno. */
+static int watch(struct wait_state *s, struct udev_monitor *monitor, uint64_t deadline) {
+        struct pollfd pfd = { .fd = udev_monitor_get_fd(monitor), .events = POLLIN };
+
+        while (!s->done) {
+                uint64_t now = now_usec();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                uint64_t ms = (deadline - now + 999) / 1000;
+                int r = poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int) ms);
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (r > 0 && drain_events(monitor))
+                        evaluate(s);
+        }
+        return 0;
 }
 
 int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,
                         struct vr_verdict *v) {
         struct wait_state s = { .cfg = *cfg, .parts = parts, .v = v };
-        sd_device_monitor *monitor = NULL;
-        sd_event *event = NULL;
+        _cleanup_(udev_unrefp) struct udev *udev = NULL;
+        _cleanup_(udev_monitor_unrefp) struct udev_monitor *monitor = NULL;
         int r;
 
         s.have_loader = vr_loader_device_partuuid(&s.loader_uuid) >= 0;
         if (s.have_loader)
-                log_info("boot loader names the boot partition: PARTUUID=" SD_ID128_UUID_FORMAT_STR,
-                         SD_ID128_FORMAT_VAL(s.loader_uuid));
+                log_info("boot loader names the boot partition: PARTUUID=%s", VR_ID128_TO_STRING(s.loader_uuid));
 
         /* Listen before the first enumeration, so no partition can slip between the two. */
-        r = sd_event_default(&event);
-        if (r < 0)
+        udev = udev_new();
+        if (!udev) {
+                r = -ENOMEM;
                 goto fail;
-        r = sd_device_monitor_new(&monitor);
-        if (r < 0)
+        }
+        s.udev = udev;
+        monitor = udev_monitor_new_from_netlink(udev, "udev");
+        if (!monitor) {
+                r = errno > 0 ? -errno : -EIO;
                 goto fail;
+        }
         /* Whole disks too: their events tell when udev has caught up with them. */
-        r = sd_device_monitor_filter_add_match_subsystem_devtype(monitor, "block", NULL);
-        if (r < 0)
-                goto fail;
-        r = sd_device_monitor_attach_event(monitor, event);
-        if (r < 0)
-                goto fail;
-        r = sd_device_monitor_start(monitor, on_device, &s);
+        r = udev_monitor_filter_add_match_subsystem_devtype(monitor, "block", NULL);
+        if (r >= 0)
+                r = udev_monitor_enable_receiving(monitor);
         if (r < 0)
                 goto fail;
 
@@ -126,11 +155,7 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                 if (v->error < 0)
                         log_notice("waiting up to %us for the %s partitions: %s", timeout_sec,
                                    cfg->target == VR_TARGET_USR ? "usr" : "root", v->reason);
-                r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, (uint64_t) timeout_sec * 1000000u, 0,
-                                               on_timeout, &s);
-                if (r < 0)
-                        goto fail;
-                r = sd_event_loop(event);
+                r = watch(&s, monitor, now_usec() + (uint64_t) timeout_sec * 1000000u);
                 if (r == -ETIMEDOUT && v->error < 0) {
                         char reason[sizeof(v->reason)];
                         memcpy(reason, v->reason, sizeof(reason));
@@ -138,13 +163,9 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                 } else if (r < 0 && r != -ETIMEDOUT)
                         goto fail;
         }
-        sd_device_monitor_unref(monitor);
-        sd_event_unref(event);
         return v->error;
 
 fail:
-        sd_device_monitor_unref(monitor);
-        sd_event_unref(event);
         vr_verdict_done(v);
         *v = (struct vr_verdict) { .error = r };
         snprintf(v->reason, sizeof(v->reason), "cannot watch udev for partitions: %s", strerror(-r));

@@ -5,10 +5,10 @@
 #include "discover.h"
 
 /* PARTUUID of the boot partition from the EFI variable LoaderDevicePartUUID, if set. */
-int vr_loader_device_partuuid(sd_id128_t *ret);
+int vr_loader_device_partuuid(vr_id128 *ret);
 
 /* Enumerates udev's partitions and applies vr_discover(); if the verdict is only
- * "incomplete", waits for more partitions (sd-device monitor, no polling) up to
+ * "incomplete", waits for more partitions (udev monitor, no polling) up to
  * timeout_sec, then refuses with a message that says it timed out and what is missing.
  * parts keeps the partitions the verdict points into. Returns v->error. */
 int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,

@@ -8,7 +8,7 @@
 #include "util.h"
 #include "verbs.h"
 
-static bool uuid_is(sd_id128_t id, const unsigned char want[16]) {
+static bool uuid_is(vr_id128 id, const unsigned char want[16]) {
         return memcmp(id.bytes, want, 16) == 0;
 }
 
@@ -33,10 +33,10 @@ int vr_cmdline_fragment(const struct vr_verdict *v, enum vr_target target, char 
                         snprintf(opts, sizeof(opts), " systemd.verity_%s_options=hash-offset=%" PRIu64, key,
                                  v->params.hash_offset);
                 r = asprintf(&s,
-                             "%s=%s systemd.verity_%s_data=/dev/disk/by-partuuid/" SD_ID128_UUID_FORMAT_STR
-                             " systemd.verity_%s_hash=/dev/disk/by-partuuid/" SD_ID128_UUID_FORMAT_STR "%s",
-                             hashkey, v->roothash_hex, key, SD_ID128_FORMAT_VAL(v->data->uuid), key,
-                             SD_ID128_FORMAT_VAL(v->hash->uuid), opts);
+                             "%s=%s systemd.verity_%s_data=/dev/disk/by-partuuid/" VR_ID128_FORMAT_STR
+                             " systemd.verity_%s_hash=/dev/disk/by-partuuid/" VR_ID128_FORMAT_STR "%s",
+                             hashkey, v->roothash_hex, key, VR_ID128_FORMAT_VAL(v->data->uuid), key,
+                             VR_ID128_FORMAT_VAL(v->hash->uuid), opts);
         }
         if (r < 0)
                 return log_error_errno(ENOMEM, "out of memory");
@@ -57,11 +57,11 @@ int vr_dm_mod_create(const struct vr_verdict *v, char **ret) {
                 vr_hex_encode(p->salt, p->salt_size, salt);
 
         int r = asprintf(ret,
-                         "dm-mod.create=\"vroot,,,ro,0 %" PRIu64 " verity %" PRIu32 " PARTUUID=" SD_ID128_UUID_FORMAT_STR
-                         " PARTUUID=" SD_ID128_UUID_FORMAT_STR " %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64
+                         "dm-mod.create=\"vroot,,,ro,0 %" PRIu64 " verity %" PRIu32 " PARTUUID=" VR_ID128_FORMAT_STR
+                         " PARTUUID=" VR_ID128_FORMAT_STR " %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64
                          " %s %s %s\" root=/dev/dm-0",
-                         p->data_blocks * (p->data_block_size / 512), p->hash_type, SD_ID128_FORMAT_VAL(v->data->uuid),
-                         SD_ID128_FORMAT_VAL(v->hash->uuid), p->data_block_size, p->hash_block_size, p->data_blocks,
+                         p->data_blocks * (p->data_block_size / 512), p->hash_type, VR_ID128_FORMAT_VAL(v->data->uuid),
+                         VR_ID128_FORMAT_VAL(v->hash->uuid), p->data_block_size, p->hash_block_size, p->data_blocks,
                          start / p->hash_block_size, p->algorithm, v->roothash_hex, salt);
         if (r < 0)
                 return log_error_errno(ENOMEM, "out of memory");

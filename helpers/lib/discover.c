@@ -48,8 +48,8 @@ int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
 #define refuse_incomplete(v, ...) (((v)->incomplete = true), refuse((v), -ENXIO, __VA_ARGS__))
 
 static bool has_role(const struct vr_partition *p, const char *arch, enum vr_part_role role) {
-        sd_id128_t want;
-        return vr_dps_type(arch, role, &want) >= 0 && sd_id128_equal(p->type, want);
+        vr_id128 want;
+        return vr_dps_type(arch, role, &want) >= 0 && vr_id128_equal(p->type, want);
 }
 
 static const char *describe(const struct vr_partition *p, char buf[static 256]) {
@@ -57,12 +57,12 @@ static const char *describe(const struct vr_partition *p, char buf[static 256]) 
 }
 
 /* All partitions with this PARTUUID, restricted to one disk when disk is set. */
-static size_t find_by_uuid(const struct vr_partition_list *parts, sd_id128_t uuid, const char *disk,
+static size_t find_by_uuid(const struct vr_partition_list *parts, vr_id128 uuid, const char *disk,
                            const struct vr_partition **found, size_t max) {
         size_t n = 0;
         for (size_t i = 0; i < parts->n; i++) {
                 const struct vr_partition *p = &parts->items[i];
-                if (!sd_id128_equal(p->uuid, uuid))
+                if (!vr_id128_equal(p->uuid, uuid))
                         continue;
                 if (disk && !streq(p->disk, disk))
                         continue;
@@ -79,14 +79,14 @@ static size_t find_by_device(const struct vr_partition_list *parts, const char *
                              size_t max) {
         _cleanup_free_ char *real = realpath(path, NULL);
         const char *partuuid = startswith(path, "PARTUUID="), *partlabel = startswith(path, "PARTLABEL=");
-        sd_id128_t id;
+        vr_id128 id;
         size_t n = 0;
 
-        if (partuuid && sd_id128_from_string(partuuid, &id) < 0)
+        if (partuuid && vr_id128_from_string(partuuid, &id) < 0)
                 return 0;
         for (size_t i = 0; i < parts->n; i++) {
                 const struct vr_partition *p = &parts->items[i];
-                bool match = partuuid ? sd_id128_equal(p->uuid, id)
+                bool match = partuuid ? vr_id128_equal(p->uuid, id)
                            : partlabel ? streq_ptr(p->label, partlabel)
                            : p->node_offset == 0 && (streq(p->node, path) || (real && streq(p->node, real)));
                 if (!match)
@@ -174,7 +174,7 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
         struct role_set roles = roles_for(cfg->target);
         const struct vr_partition *found[4];
         unsigned char u[16];
-        sd_id128_t data_uuid, hash_uuid;
+        vr_id128 data_uuid, hash_uuid;
         char d1[256], d2[256];
         size_t n;
         int r;
@@ -193,13 +193,13 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
         } else
                 n = find_by_uuid(parts, data_uuid, disk, found, ELEMENTSOF(found));
         if (n == 0)
-                return refuse_incomplete(v, "no %s partition with PARTUUID=" SD_ID128_UUID_FORMAT_STR
+                return refuse_incomplete(v, "no %s partition with PARTUUID=" VR_ID128_FORMAT_STR
                                          " (derived from the root hash) found%s%s",
-                                         target_name(cfg->target), SD_ID128_FORMAT_VAL(data_uuid),
+                                         target_name(cfg->target), VR_ID128_FORMAT_VAL(data_uuid),
                                          disk ? " on " : "", disk ?: "");
         if (n > 1)
-                return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" SD_ID128_UUID_FORMAT_STR ": %s and %s",
-                              n, SD_ID128_FORMAT_VAL(data_uuid), describe(found[0], d1), describe(found[1], d2));
+                return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" VR_ID128_FORMAT_STR ": %s and %s",
+                              n, VR_ID128_FORMAT_VAL(data_uuid), describe(found[0], d1), describe(found[1], d2));
         c->data = found[0];
         if (!cfg->data_device && !has_role(c->data, arch, roles.data))
                 return refuse(v, -EMEDIUMTYPE, "%s has the PARTUUID derived from the root hash but not the %s type (%s-%s)",
@@ -214,8 +214,8 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
         } else
                 n = find_by_uuid(parts, hash_uuid, disk, found, ELEMENTSOF(found));
         if (n > 1)
-                return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" SD_ID128_UUID_FORMAT_STR ": %s and %s",
-                              n, SD_ID128_FORMAT_VAL(hash_uuid), describe(found[0], d1), describe(found[1], d2));
+                return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" VR_ID128_FORMAT_STR ": %s and %s",
+                              n, VR_ID128_FORMAT_VAL(hash_uuid), describe(found[0], d1), describe(found[1], d2));
 
         struct vr_region data_region = { .fd = -1 }, hash_region = { .fd = -1 };
         char data_what[256], hash_what[256];
@@ -231,14 +231,14 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
                 if (other) {
                         close(data_region.fd);
                         return refuse(v, -EBADMSG, "root hash %s does not match %s: its PARTUUID would be "
-                                      SD_ID128_UUID_FORMAT_STR, vr_roothash_to_string(&c->roothash, (char[2 * VR_ROOTHASH_MAX + 1]) {}),
-                                      describe(other, d1), SD_ID128_FORMAT_VAL(hash_uuid));
+                                      VR_ID128_FORMAT_STR, vr_roothash_to_string(&c->roothash, (char[2 * VR_ROOTHASH_MAX + 1]) {}),
+                                      describe(other, d1), VR_ID128_FORMAT_VAL(hash_uuid));
                 }
                 if (r < 0) {
                         close(data_region.fd);
-                        return refuse_incomplete(v, "missing %s-verity partition with PARTUUID=" SD_ID128_UUID_FORMAT_STR
+                        return refuse_incomplete(v, "missing %s-verity partition with PARTUUID=" VR_ID128_FORMAT_STR
                                                  " for %s, and no hash tree appended to it",
-                                                 target_name(cfg->target), SD_ID128_FORMAT_VAL(hash_uuid), data_what);
+                                                 target_name(cfg->target), VR_ID128_FORMAT_VAL(hash_uuid), data_what);
                 }
                 c->hash = c->data;
                 c->appended = true;
@@ -407,7 +407,7 @@ static int discover_trusted_hash(const struct vr_partition_list *parts, const st
         /* Prefer the disk we booted from when the boot loader told us which one it is. */
         if (cfg->boot_disk) {
                 unsigned char u[16];
-                sd_id128_t id;
+                vr_id128 id;
                 const struct vr_partition *f[1];
                 vr_roothash_data_uuid(&c.roothash, u);
                 memcpy(id.bytes, u, 16);

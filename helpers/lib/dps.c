@@ -133,26 +133,26 @@ const char *vr_dps_native_arch(void) {
 #endif
 }
 
-static sd_id128_t table_uuid(size_t arch, enum vr_part_role role) {
+static vr_id128 table_uuid(size_t arch, enum vr_part_role role) {
         /* Parsed once: lookups run for every partition on every udev event at boot. */
-        static sd_id128_t parsed[ELEMENTSOF(dps_table)][_VR_ROLE_MAX];
+        static vr_id128 parsed[ELEMENTSOF(dps_table)][_VR_ROLE_MAX];
         static bool done;
 
         if (!done) {
                 for (size_t a = 0; a < ELEMENTSOF(dps_table); a++)
                         for (enum vr_part_role r = 0; r < _VR_ROLE_MAX; r++)
                                 /* The table is constant and checked by test-dps; a failure is a typo there. */
-                                if (sd_id128_from_string(dps_table[a].type[r], &parsed[a][r]) < 0)
-                                        parsed[a][r] = SD_ID128_NULL;
+                                if (vr_id128_from_string(dps_table[a].type[r], &parsed[a][r]) < 0)
+                                        parsed[a][r] = VR_ID128_NULL;
                 done = true;
         }
         return parsed[arch][role];
 }
 
-int vr_dps_lookup(sd_id128_t type, const char **ret_arch, enum vr_part_role *ret_role) {
+int vr_dps_lookup(vr_id128 type, const char **ret_arch, enum vr_part_role *ret_role) {
         for (size_t a = 0; a < ELEMENTSOF(dps_table); a++)
                 for (enum vr_part_role r = 0; r < _VR_ROLE_MAX; r++)
-                        if (sd_id128_equal(type, table_uuid(a, r))) {
+                        if (vr_id128_equal(type, table_uuid(a, r))) {
                                 if (ret_arch)
                                         *ret_arch = dps_table[a].arch;
                                 if (ret_role)
@@ -167,14 +167,14 @@ int vr_dps_lookup(sd_id128_t type, const char **ret_arch, enum vr_part_role *ret
         return -ENOENT;
 }
 
-int vr_dps_type(const char *arch, enum vr_part_role role, sd_id128_t *ret) {
+int vr_dps_type(const char *arch, enum vr_part_role role, vr_id128 *ret) {
         if (!arch || role < 0 || role >= _VR_ROLE_MAX)
                 return -ENOENT;
 
         for (size_t a = 0; a < ELEMENTSOF(dps_table); a++)
                 if (streq(arch, dps_table[a].arch)) {
-                        sd_id128_t id = table_uuid(a, role);
-                        if (sd_id128_is_null(id))
+                        vr_id128 id = table_uuid(a, role);
+                        if (vr_id128_is_null(id))
                                 return -ENOENT;
                         if (ret)
                                 *ret = id;
@@ -190,7 +190,7 @@ const char *vr_part_role_to_string(enum vr_part_role role) {
 }
 
 int vr_dps_check_arch(const char *arch, const char *option) {
-        sd_id128_t t;
+        vr_id128 t;
         if (vr_dps_type(arch, VR_ROLE_ROOT, &t) < 0)
                 return log_error_errno(EINVAL, "%s: \"%s\" is not an architecture of the DPS", option, arch);
         return 0;

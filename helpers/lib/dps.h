@@ -3,7 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
-#include <systemd/sd-id128.h>
+#include "id128.h"
 
 enum vr_part_role {
         VR_ROLE_ROOT,
@@ -21,10 +21,10 @@ const char *vr_dps_native_arch(void);
 
 /* Looks up a partition type for any architecture. Returns 0 and fills arch/role,
  * or -ENOENT when the type is not one of the verity-relevant DPS types. */
-int vr_dps_lookup(sd_id128_t type, const char **ret_arch, enum vr_part_role *ret_role);
+int vr_dps_lookup(vr_id128 type, const char **ret_arch, enum vr_part_role *ret_role);
 
 /* Type UUID for (arch, role); -ENOENT when the spec defines none. */
-int vr_dps_type(const char *arch, enum vr_part_role role, sd_id128_t *ret);
+int vr_dps_type(const char *arch, enum vr_part_role role, vr_id128 *ret);
 
 /* 0 if the DPS defines partition types for arch; otherwise logs naming option and arch, -EINVAL. */
 int vr_dps_check_arch(const char *arch, const char *option);

@@ -21,12 +21,12 @@ static int add_entry(struct fdisk_context *cxt, struct fdisk_label *lb, const ch
                      const struct vr_gpt_entry *e) {
         _cleanup_(fdisk_unref_partitionp) struct fdisk_partition *pa = fdisk_new_partition();
         _cleanup_(fdisk_unref_parttypep) struct fdisk_parttype *type = NULL;
-        char type_str[SD_ID128_UUID_STRING_MAX], uuid_str[SD_ID128_UUID_STRING_MAX];
+        char type_str[VR_ID128_STRING_MAX], uuid_str[VR_ID128_STRING_MAX];
         int r;
 
         if (!pa)
                 return log_error_errno(ENOMEM, "out of memory");
-        type = fdisk_label_get_parttype_from_string(lb, sd_id128_to_uuid_string(e->type, type_str));
+        type = fdisk_label_get_parttype_from_string(lb, vr_id128_to_string(e->type, type_str));
         if (!type)
                 return log_error_errno(EINVAL, "%s: partition type %s not accepted by libfdisk", path, type_str);
         r = fdisk_partition_set_start(pa, e->offset / 512);
@@ -39,7 +39,7 @@ static int add_entry(struct fdisk_context *cxt, struct fdisk_label *lb, const ch
         if (r >= 0)
                 r = fdisk_partition_set_name(pa, e->name);
         if (r >= 0)
-                r = fdisk_partition_set_uuid(pa, sd_id128_to_uuid_string(e->uuid, uuid_str));
+                r = fdisk_partition_set_uuid(pa, vr_id128_to_string(e->uuid, uuid_str));
         if (r >= 0)
                 r = fdisk_add_partition(cxt, pa, NULL);
         if (r >= 0 && e->attrs)
@@ -49,9 +49,9 @@ static int add_entry(struct fdisk_context *cxt, struct fdisk_label *lb, const ch
         return 0;
 }
 
-int vr_gpt_write(const char *path, sd_id128_t disk_guid, const struct vr_gpt_entry *entries, size_t n) {
+int vr_gpt_write(const char *path, vr_id128 disk_guid, const struct vr_gpt_entry *entries, size_t n) {
         _cleanup_(fdisk_unref_contextp) struct fdisk_context *cxt = fdisk_new_context();
-        char guid[SD_ID128_UUID_STRING_MAX];
+        char guid[VR_ID128_STRING_MAX];
         int r;
 
         if (!cxt)
@@ -65,7 +65,7 @@ int vr_gpt_write(const char *path, sd_id128_t disk_guid, const struct vr_gpt_ent
         fdisk_disable_dialogs(cxt, 1);
         r = fdisk_create_disklabel(cxt, "gpt");
         if (r >= 0)
-                r = fdisk_set_disklabel_id_from_string(cxt, sd_id128_to_uuid_string(disk_guid, guid));
+                r = fdisk_set_disklabel_id_from_string(cxt, vr_id128_to_string(disk_guid, guid));
         if (r < 0)
                 return log_error_errno(r, "cannot create a GPT on %s: %s", path, strerror(-r));
 

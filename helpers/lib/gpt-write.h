@@ -4,13 +4,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <systemd/sd-id128.h>
+#include "id128.h"
 
 struct vr_gpt_entry {
         uint64_t offset;   /* bytes, multiple of 512 */
         uint64_t size;     /* bytes, multiple of 512 */
-        sd_id128_t type;
-        sd_id128_t uuid;
+        vr_id128 type;
+        vr_id128 uuid;
         const char *name;
         uint64_t attrs;    /* GPT attribute bits (dps.h VR_GPT_FLAG_*) */
 };
@@ -18,4 +18,4 @@ struct vr_gpt_entry {
 /* Replaces any partition table of path (which must already be large enough, including
  * room for the backup GPT at its end) by a GPT holding exactly these entries, numbered
  * from 1 in order, with the given disk GUID. Errors name path and the entry. */
-int vr_gpt_write(const char *path, sd_id128_t disk_guid, const struct vr_gpt_entry *entries, size_t n);
+int vr_gpt_write(const char *path, vr_id128 disk_guid, const struct vr_gpt_entry *entries, size_t n);

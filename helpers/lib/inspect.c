@@ -129,8 +129,8 @@ static void print_partitions(const struct vr_partition_list *parts) {
                         disk = p->disk;
                         printf("%s:\n", disk);
                 }
-                printf("%-4u %-26s " SD_ID128_UUID_FORMAT_STR " %-20s %10" PRIu64 "  %s%s%s\n", p->partno,
-                       role_name(p, role, sizeof(role)), SD_ID128_FORMAT_VAL(p->uuid), p->label ?: "-", p->size,
+                printf("%-4u %-26s " VR_ID128_FORMAT_STR " %-20s %10" PRIu64 "  %s%s%s\n", p->partno,
+                       role_name(p, role, sizeof(role)), VR_ID128_FORMAT_VAL(p->uuid), p->label ?: "-", p->size,
                        p->flags & VR_GPT_FLAG_NO_AUTO ? "no-auto " : "", p->flags & VR_GPT_FLAG_READ_ONLY ? "read-only " : "",
                        p->flags & VR_GPT_FLAG_GROWFS ? "growfs" : "");
         }
@@ -163,15 +163,15 @@ static void print_verdict(const char *name, const struct vr_verdict *v, bool dee
 }
 
 static json_object *partition_json(const struct vr_partition *p) {
-        char uuid[SD_ID128_UUID_STRING_MAX], role[64], flags[32];
+        char uuid[VR_ID128_STRING_MAX], role[64], flags[32];
         json_object *o = json_object_new_object();
-        sd_id128_to_uuid_string(p->uuid, uuid);
+        vr_id128_to_string(p->uuid, uuid);
         snprintf(flags, sizeof(flags), "0x%016" PRIx64, p->flags);
         json_object_object_add(o, "disk", json_object_new_string(p->disk));
         json_object_object_add(o, "partno", json_object_new_int(p->partno));
         json_object_object_add(o, "role", json_object_new_string(role_name(p, role, sizeof(role))));
-        char type[SD_ID128_UUID_STRING_MAX];
-        json_object_object_add(o, "type", json_object_new_string(sd_id128_to_uuid_string(p->type, type)));
+        char type[VR_ID128_STRING_MAX];
+        json_object_object_add(o, "type", json_object_new_string(vr_id128_to_string(p->type, type)));
         json_object_object_add(o, "partuuid", json_object_new_string(uuid));
         json_object_object_add(o, "label", p->label ? json_object_new_string(p->label) : NULL);
         json_object_object_add(o, "flags", json_object_new_string(flags));
@@ -181,8 +181,8 @@ static json_object *partition_json(const struct vr_partition *p) {
 }
 
 static json_object *partuuid_json(const struct vr_partition *p) {
-        char uuid[SD_ID128_UUID_STRING_MAX];
-        return p ? json_object_new_string(sd_id128_to_uuid_string(p->uuid, uuid)) : NULL;
+        char uuid[VR_ID128_STRING_MAX];
+        return p ? json_object_new_string(vr_id128_to_string(p->uuid, uuid)) : NULL;
 }
 
 static json_object *verdict_json(const struct vr_verdict *v, bool deep, bool kiwi) {

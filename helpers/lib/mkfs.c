@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <systemd/sd-id128.h>
+#include "id128.h"
 
 #include "mkfs.h"
 #include "util.h"
@@ -73,10 +73,10 @@ static int ext4_size(const char *dir, uint64_t *ret) {
 }
 
 int vr_mkfs(enum vr_fs_type t, const char *dir, const char *out, const unsigned char uuid[16], const char *label) {
-        char uuid_str[SD_ID128_UUID_STRING_MAX];
-        sd_id128_t id;
+        char uuid_str[VR_ID128_STRING_MAX];
+        vr_id128 id;
         memcpy(id.bytes, uuid, 16);
-        sd_id128_to_uuid_string(id, uuid_str);
+        vr_id128_to_string(id, uuid_str);
 
         if (unlink(out) < 0 && errno != ENOENT)
                 return log_error_errno(errno, "cannot remove old %s: %s", out, strerror(errno));

@@ -20,7 +20,7 @@
 #define GPT_FIRST_OFFSET (UINT64_C(1) << 20)
 
 /* Used when no --seed is given: identical inputs still give identical images. */
-static const sd_id128_t default_seed = SD_ID128_MAKE(5d,c8,6b,8e,1f,3a,4e,0b,9c,27,d4,1e,6a,90,b3,57);
+static const vr_id128 default_seed = VR_ID128_MAKE(5d,c8,6b,8e,1f,3a,4e,0b,9c,27,d4,1e,6a,90,b3,57);
 
 /* Scratch files live next to the output, so large images need no room in /tmp. */
 struct scratch {
@@ -53,7 +53,7 @@ static int scratch_make(const char *out, struct scratch *s) {
 }
 
 /* SHA-256(label || seed || extra): salts and UUIDs that follow from the inputs alone. */
-static void derive(const char *label, sd_id128_t seed, const void *extra, size_t extra_len, unsigned char out[32]) {
+static void derive(const char *label, vr_id128 seed, const void *extra, size_t extra_len, unsigned char out[32]) {
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         unsigned len = 0;
         if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) || !EVP_DigestUpdate(ctx, label, strlen(label)) ||
@@ -63,9 +63,9 @@ static void derive(const char *label, sd_id128_t seed, const void *extra, size_t
         EVP_MD_CTX_free(ctx);
 }
 
-static sd_id128_t derive_uuid(const char *label, sd_id128_t seed, const void *extra, size_t extra_len) {
+static vr_id128 derive_uuid(const char *label, vr_id128 seed, const void *extra, size_t extra_len) {
         unsigned char d[32];
-        sd_id128_t id;
+        vr_id128 id;
         derive(label, seed, extra, extra_len, d);
         memcpy(id.bytes, d, 16);
         /* A well-formed random-style (v4) UUID, as systemd-repart derives its own. */
@@ -147,7 +147,7 @@ static int file_size(const char *path, uint64_t *ret) {
 
 /* The file system image to protect: built from a directory, or the given image. Returns
  * in *ret_path a file holding it that we may extend (a scratch copy when needed). */
-static int prepare_fs(const struct vr_mkimage_config *c, sd_id128_t seed, const struct scratch *s,
+static int prepare_fs(const struct vr_mkimage_config *c, vr_id128 seed, const struct scratch *s,
                       const char **ret_path, uint64_t *ret_size) {
         const char *role = c->usr ? "usr" : "root";
         struct stat st;
@@ -187,7 +187,7 @@ static int prepare_fs(const struct vr_mkimage_config *c, sd_id128_t seed, const 
         return 0;
 }
 
-static int make_hash_tree(const struct vr_mkimage_config *c, sd_id128_t seed, const struct scratch *s,
+static int make_hash_tree(const struct vr_mkimage_config *c, vr_id128 seed, const struct scratch *s,
                           uint64_t data_bytes, struct vr_mkimage_result *res) {
         unsigned char content[32], salt[32];
         int r;
@@ -198,7 +198,7 @@ static int make_hash_tree(const struct vr_mkimage_config *c, sd_id128_t seed, co
         if (r < 0)
                 return r;
         derive("verity-salt", seed, content, sizeof(content), salt);
-        sd_id128_t vuuid = derive_uuid("verity-uuid", seed, content, sizeof(content));
+        vr_id128 vuuid = derive_uuid("verity-uuid", seed, content, sizeof(content));
 
         if (!c->appended) {
                 _cleanup_close_ int fd = open(s->hash, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -222,7 +222,7 @@ static int make_hash_tree(const struct vr_mkimage_config *c, sd_id128_t seed, co
         return 0;
 }
 
-static int write_image(const struct vr_mkimage_config *c, sd_id128_t seed, const struct scratch *s, const char *arch,
+static int write_image(const struct vr_mkimage_config *c, vr_id128 seed, const struct scratch *s, const char *arch,
                        const void *sig, size_t sig_size, struct vr_mkimage_result *res) {
         const char *base = c->usr ? "usr" : "root";
         enum vr_part_role roles[3] = { c->usr ? VR_ROLE_USR : VR_ROLE_ROOT, c->usr ? VR_ROLE_USR_VERITY : VR_ROLE_ROOT_VERITY,
@@ -303,7 +303,7 @@ int vr_mkimage(const struct vr_mkimage_config *c, struct vr_mkimage_result *res)
         _cleanup_(scratch_done) struct scratch s = {};
         _cleanup_free_ void *sig = NULL;
         size_t sig_size = 0;
-        sd_id128_t seed = sd_id128_is_null(c->seed) ? default_seed : c->seed;
+        vr_id128 seed = vr_id128_is_null(c->seed) ? default_seed : c->seed;
         const char *arch = c->arch ?: vr_dps_native_arch(), *fs_path;
         int r;
 
@@ -410,8 +410,8 @@ static int parse_mkimage_args(int argc, char **argv, struct vr_mkimage_config *c
                         c->usr = true;
                         break;
                 case ARG_SEED:
-                        r = sd_id128_from_string(optarg, &c->seed);
-                        if (r < 0 || sd_id128_is_null(c->seed))
+                        r = vr_id128_from_string(optarg, &c->seed);
+                        if (r < 0 || vr_id128_is_null(c->seed))
                                 return log_error_errno(EINVAL, "--seed: \"%s\" is not a non-zero UUID", optarg);
                         break;
                 case 'h':
@@ -431,19 +431,19 @@ static int parse_mkimage_args(int argc, char **argv, struct vr_mkimage_config *c
 }
 
 static void print_summary(const struct vr_mkimage_config *c, const struct vr_mkimage_result *res) {
-        char u[SD_ID128_UUID_STRING_MAX];
+        char u[VR_ID128_STRING_MAX];
         const char *base = c->usr ? "usr" : "root";
         printf("%s: %s layout, %s\n", c->out, c->appended ? "appended" : "split", res->signer ? "signed" : "unsigned");
         printf("  %s hash:    %s (sha256)\n", base, res->roothash_hex);
-        printf("  disk GUID:    %s\n", sd_id128_to_uuid_string(res->disk_guid, u));
-        printf("  data:         partition 1, PARTUUID=%s\n", sd_id128_to_uuid_string(res->data_uuid, u));
+        printf("  disk GUID:    %s\n", vr_id128_to_string(res->disk_guid, u));
+        printf("  data:         partition 1, PARTUUID=%s\n", vr_id128_to_string(res->data_uuid, u));
         if (c->appended)
                 printf("  hash tree:    appended to the data partition at byte %" PRIu64 "\n", res->hash_offset);
         else
-                printf("  verity:       partition 2, PARTUUID=%s\n", sd_id128_to_uuid_string(res->verity_uuid, u));
+                printf("  verity:       partition 2, PARTUUID=%s\n", vr_id128_to_string(res->verity_uuid, u));
         if (res->signer)
                 printf("  signature:    partition %d, PARTUUID=%s, signed by %s\n", c->appended ? 2 : 3,
-                       sd_id128_to_uuid_string(res->sig_uuid, u), res->signer);
+                       vr_id128_to_string(res->sig_uuid, u), res->signer);
         else
                 printf("  signature:    none (boot it with %s=%s on the kernel command line)\n",
                        c->usr ? "usrhash" : "roothash", res->roothash_hex);

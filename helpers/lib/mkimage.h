@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-id128.h>
+#include "id128.h"
 
 #include "mkfs.h"
 #include "roothash.h"
@@ -17,13 +17,13 @@ struct vr_mkimage_config {
         const char *key, *cert;  /* PEM; both or neither: adds a verity-sig partition */
         const char *arch;        /* DPS architecture; NULL: the running one */
         bool usr;                /* usr partitions instead of root */
-        sd_id128_t seed;         /* every derived UUID and the salt depend on it; null: built-in */
+        vr_id128 seed;         /* every derived UUID and the salt depend on it; null: built-in */
 };
 
 struct vr_mkimage_result {
         struct vr_roothash roothash;
         char roothash_hex[2 * VR_ROOTHASH_MAX + 1];
-        sd_id128_t disk_guid, data_uuid, verity_uuid, sig_uuid; /* verity/sig null when absent */
+        vr_id128 disk_guid, data_uuid, verity_uuid, sig_uuid; /* verity/sig null when absent */
         uint64_t fs_size;        /* bytes of file system (before padding to 4096) */
         uint64_t hash_offset;    /* appended layout: superblock offset inside the data partition */
         char *signer;            /* "CN=..." when signed */

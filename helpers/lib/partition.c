@@ -87,10 +87,10 @@ static int partition_from_blkid(blkid_partition par, const char *path, struct vr
         if (partno <= 0)
                 return log_warning_errno(EINVAL, "Skipping a GPT entry on %s without a valid number", path);
         p->partno = (unsigned) partno;
-        if (!type || sd_id128_from_string(type, &p->type) < 0)
+        if (!type || vr_id128_from_string(type, &p->type) < 0)
                 return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid type UUID \"%s\"",
                                          partno, path, type ?: "");
-        if (!uuid || sd_id128_from_string(uuid, &p->uuid) < 0)
+        if (!uuid || vr_id128_from_string(uuid, &p->uuid) < 0)
                 return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid PARTUUID \"%s\"",
                                          partno, path, uuid ?: "");
         if (start < 0 || size < 0 ||
@@ -289,9 +289,9 @@ int vr_partition_from_udev_props(const struct vr_udev_partition_props *props, co
                 if (!values[i])
                         return log_error_errno(ENOENT, "GPT partition %s has no %s property", node, required[i]);
 
-        if (sd_id128_from_string(props->type, &p.type) < 0)
+        if (vr_id128_from_string(props->type, &p.type) < 0)
                 return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_TYPE=%s", node, props->type);
-        if (sd_id128_from_string(props->uuid, &p.uuid) < 0)
+        if (vr_id128_from_string(props->uuid, &p.uuid) < 0)
                 return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_UUID=%s", node, props->uuid);
         if (parse_u64(props->number, 10, &number) < 0 || number == 0 || number > UINT32_MAX)
                 return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_NUMBER=%s", node, props->number);
@@ -326,33 +326,15 @@ int vr_partition_from_udev_props(const struct vr_udev_partition_props *props, co
         return 0;
 }
 
-static int device_property(sd_device *d, const char *node, const char *key, const char **ret) {
-        int r = sd_device_get_property_value(d, key, ret);
-        if (r == -ENOENT) {
-                *ret = NULL;
-                return 0;
-        }
-        if (r < 0)
-                return log_error_errno(r, "Failed to read udev property %s of %s: %s", key, node, strerror(-r));
-        return 0;
-}
-
-int vr_partition_from_device(sd_device *d, struct vr_partition *out) {
+int vr_partition_from_device(struct udev_device *d, struct vr_partition *out) {
         struct vr_udev_partition_props props = {};
         const char *node, *disk;
-        sd_device *parent;
-        int r;
+        struct udev_device *parent;
 
-        r = sd_device_get_devname(d, &node);
-        if (r < 0) {
-                const char *syspath = "?";
-                (void) sd_device_get_syspath(d, &syspath);
-                return log_error_errno(r, "Partition %s has no device node: %s", syspath, strerror(-r));
-        }
-        r = sd_device_get_is_initialized(d);
-        if (r < 0)
-                return log_error_errno(r, "Failed to check whether udev has processed %s: %s", node, strerror(-r));
-        if (r == 0) {
+        node = udev_device_get_devnode(d);
+        if (!node)
+                return log_error_errno(ENODEV, "Partition %s has no device node", udev_device_get_syspath(d) ?: "?");
+        if (udev_device_get_is_initialized(d) <= 0) {
                 log_debug("%s: not processed by udev yet", node);
                 return -ENOENT;
         }
@@ -366,43 +348,53 @@ int vr_partition_from_device(sd_device *d, struct vr_partition *out) {
                 { "ID_PART_ENTRY_FLAGS", &props.flags },   { "ID_PART_ENTRY_NUMBER", &props.number },
                 { "ID_PART_ENTRY_OFFSET", &props.offset }, { "ID_PART_ENTRY_SIZE", &props.size },
         };
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
-                r = device_property(d, node, keys[i].key, keys[i].value);
-                if (r < 0)
-                        return r;
-        }
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                *keys[i].value = udev_device_get_property_value(d, keys[i].key);
         if (!props.scheme) {
                 log_debug("%s: not probed for a partition table entry yet (no ID_PART_ENTRY_SCHEME)", node);
                 return -ENOENT;
         }
 
-        r = sd_device_get_parent_with_subsystem_devtype(d, "block", "disk", &parent);
-        if (r < 0)
-                return log_error_errno(r, "Failed to find the disk of partition %s: %s", node, strerror(-r));
-        r = sd_device_get_devname(parent, &disk);
-        if (r < 0)
-                return log_error_errno(r, "The disk of partition %s has no device node: %s", node, strerror(-r));
+        /* Owned by d, not referenced. */
+        parent = udev_device_get_parent_with_subsystem_devtype(d, "block", "disk");
+        if (!parent)
+                return log_error_errno(ENODEV, "Failed to find the disk of partition %s", node);
+        disk = udev_device_get_devnode(parent);
+        if (!disk)
+                return log_error_errno(ENODEV, "The disk of partition %s has no device node", node);
 
         return vr_partition_from_udev_props(&props, node, disk, out);
 }
 
 int vr_partitions_from_udev(struct vr_partition_list *list) {
-        _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+        _cleanup_(udev_unrefp) struct udev *udev = NULL;
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
         _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
+        struct udev_list_entry *entry;
         int r;
 
-        r = sd_device_enumerator_new(&e);
+        udev = udev_new();
+        if (!udev)
+                return log_error_errno(ENOMEM, "Failed to open the udev database");
+        e = udev_enumerate_new(udev);
+        if (!e)
+                return log_error_errno(ENOMEM, "Failed to enumerate block devices");
+        r = udev_enumerate_add_match_subsystem(e, "block");
+        if (r >= 0)
+                r = udev_enumerate_add_match_property(e, "DEVTYPE", "partition");
+        if (r >= 0)
+                r = udev_enumerate_scan_devices(e);
         if (r < 0)
                 return log_error_errno(r, "Failed to enumerate block devices: %s", strerror(-r));
-        r = sd_device_enumerator_add_match_subsystem(e, "block", true);
-        if (r >= 0)
-                r = sd_device_enumerator_add_match_property(e, "DEVTYPE", "partition");
-        if (r < 0)
-                return log_error_errno(r, "Failed to set up block device enumeration: %s", strerror(-r));
 
-        for (sd_device *d = sd_device_enumerator_get_device_first(e); d; d = sd_device_enumerator_get_device_next(e)) {
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
+                _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
                 _cleanup_(vr_partition_done) struct vr_partition p = {};
 
+                /* Gone since the scan: nothing to bind to. */
+                d = udev_device_new_from_syspath(udev, udev_list_entry_get_name(entry));
+                if (!d)
+                        continue;
                 r = vr_partition_from_device(d, &p);
                 /* Unprobed, non-GPT and malformed partitions (the latter logged) are not candidates. */
                 if (r == -ENOENT || r == -EMEDIUMTYPE || r == -EINVAL)
@@ -418,18 +410,18 @@ int vr_partitions_from_udev(struct vr_partition_list *list) {
 }
 
 const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len) {
-        char uuid[SD_ID128_UUID_STRING_MAX], type[64];
+        char uuid[VR_ID128_STRING_MAX], type[64];
         const char *arch;
         enum vr_part_role role;
 
         if (vr_dps_lookup(p->type, &arch, &role) >= 0)
                 snprintf(type, sizeof(type), "%s-%s", vr_part_role_to_string(role), arch);
         else {
-                char t[SD_ID128_UUID_STRING_MAX];
-                snprintf(type, sizeof(type), "type %s", sd_id128_to_uuid_string(p->type, t));
+                char t[VR_ID128_STRING_MAX];
+                snprintf(type, sizeof(type), "type %s", vr_id128_to_string(p->type, t));
         }
         snprintf(buf, len, "partition %u%s%s%s (%s, PARTUUID=%s) on %s", p->partno, p->label ? " \"" : "",
-                 p->label ?: "", p->label ? "\"" : "", type, sd_id128_to_uuid_string(p->uuid, uuid),
+                 p->label ?: "", p->label ? "\"" : "", type, vr_id128_to_string(p->uuid, uuid),
                  p->disk ?: "?");
         return buf;
 }

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Partitions of a disk image (libblkid) or of the running system (sd-device). */
+/* Partitions of a disk image (libblkid) or of the running system (the udev database). */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-device.h>
-#include <systemd/sd-id128.h>
+
+#include "id128.h"
+#include "udev-util.h"
 
 struct vr_partition {
         char *node;            /* what to open: /dev/vda3, or the image file / whole disk */
         uint64_t node_offset;  /* where the partition starts inside node, in bytes */
         char *disk;            /* identity of the whole disk: "/dev/vda" or the image path */
         unsigned partno;       /* 1-based GPT entry number */
-        sd_id128_t type;       /* GPT partition type */
-        sd_id128_t uuid;       /* GPT PARTUUID */
+        vr_id128 type;         /* GPT partition type */
+        vr_id128 uuid;         /* GPT PARTUUID */
         char *label;           /* GPT partition name, may be NULL */
         uint64_t flags;        /* GPT attribute bits */
         uint64_t offset;       /* start on the disk, bytes */
@@ -46,9 +47,9 @@ int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_
 
 /* Appends every GPT partition udev has probed (ID_PART_ENTRY_* properties). */
 int vr_partitions_from_udev(struct vr_partition_list *list);
-/* One sd_device (DEVTYPE=partition) to a vr_partition; -ENOENT when not GPT-probed yet,
+/* One udev device (DEVTYPE=partition) to a vr_partition; -ENOENT when not GPT-probed yet,
  * -EMEDIUMTYPE for a partition of another scheme (MBR), -EINVAL (logged) when malformed. */
-int vr_partition_from_device(sd_device *d, struct vr_partition *out);
+int vr_partition_from_device(struct udev_device *d, struct vr_partition *out);
 
 /* The udev properties vr_partition_from_device reads, NULL when absent. name is
  * udev-encoded (\x20 for a space, as blkid_encode_string writes it). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 #include <libcryptsetup.h>
-#include <systemd/sd-id128.h>
+#include "id128.h"
 
 #include "util.h"
 #include "verity-format.h"
@@ -18,12 +18,12 @@ static void log_crypt(int level, const char *msg, void *userdata) {
 
 int vr_verity_format(const struct vr_verity_format_config *c, struct vr_roothash *ret) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-        char uuid[SD_ID128_UUID_STRING_MAX];
-        sd_id128_t id;
+        char uuid[VR_ID128_STRING_MAX];
+        vr_id128 id;
         int r;
 
         memcpy(id.bytes, c->uuid, 16);
-        sd_id128_to_uuid_string(id, uuid);
+        vr_id128_to_string(id, uuid);
 
         r = crypt_init(&cd, c->hash_path);
         if (r < 0)

@@ -188,7 +188,8 @@ fig3() {
 	systemd initrd with verity-root and one trusted certificate; verity-root pulls in
 	\`dracut-systemd\`, so it is compared both against stock with that module
 	(the module's own cost) and against the lean stock set of case 00 (the whole cost).
-	Target: under 300 KiB added.
+	Target: under 300 KiB added. The shell rows compare dracut's shell initrd with and
+	without the module; stock has no way to open verity there, so no target applies.
 
 	| initrd | bytes | zstd bytes | added vs | added bytes (KiB) | added % | added zstd bytes (KiB) | added zstd % | target |
 	|---|---|---|---|---|---|---|---|---|
@@ -204,7 +205,8 @@ fig3() {
 				d = b - bb; dz = z - bz
 				printf "| %s | %d | %d | %s | %d (%.0f) | %.2f%% | %d (%.0f) | %.2f%% | %s |\n", n, b, z, base,
 					d, d / 1024, 100 * d / bb, dz, dz / 1024, 100 * dz / bz,
-					(d <= 300 * 1024 ? "**met**" : "**missed**") }'
+					(n == "shell" ? "none (stock shell cannot open verity: libcryptsetup is the price of doing it at all)" :
+					 d <= 300 * 1024 ? "**met**" : "**missed**") }'
 		else
 			echo "| $v | $b | $z | | | | | | |"
 		fi

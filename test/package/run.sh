@@ -123,7 +123,7 @@ fields=$(dpkg-deb -f "$deb" Package Version Depends Recommends)
 check "control: dracut-verity $VERSION, Depends on dracut-core, dmsetup and the shared libraries" \
     bash -c 'grep -q "^Package: dracut-verity$" <<< "$1" && grep -q "^Version: $2$" <<< "$1" &&
         grep -qE "^Depends:.*dracut-core" <<< "$1" && grep -qE "^Depends:.*dmsetup" <<< "$1" &&
-        grep -qE "^Depends:.*libcryptsetup12" <<< "$1" && grep -qE "^Depends:.*libsystemd0" <<< "$1"' _ "$fields" "$VERSION"
+        grep -qE "^Depends:.*libcryptsetup12" <<< "$1" && grep -qE "^Depends:.*libudev1" <<< "$1"' _ "$fields" "$VERSION"
 # Installing for real would change this machine's dracut; apt's simulation resolves the
 # Depends against Debian 12 without touching it.
 check "apt-get install --simulate of the .deb resolves its dependencies" \

@@ -57,8 +57,8 @@ static void read_superblock(const struct fixture *f, const struct vr_partition *
         close(fd);
 }
 
-static void uuid_string(sd_id128_t id, char out[SD_ID128_UUID_STRING_MAX]) {
-        sd_id128_to_uuid_string(id, out);
+static void uuid_string(vr_id128 id, char out[VR_ID128_STRING_MAX]) {
+        vr_id128_to_string(id, out);
 }
 
 static void check_dm_mod_create(bool appended) {
@@ -90,7 +90,7 @@ static void check_dm_mod_create(bool appended) {
         struct vr_verity_params sb;
         read_superblock(&f, hash_part, sb_offset, &sb);
 
-        char u[SD_ID128_UUID_STRING_MAX], want[64];
+        char u[VR_ID128_STRING_MAX], want[64];
         uuid_string(data_part->uuid, u);
         snprintf(want, sizeof(want), "PARTUUID=%s", u);
         assert_string_equal(data, want);
@@ -152,7 +152,7 @@ static void test_fragment_split(void **state) {
 static void test_fragment_appended(void **state) {
         struct fixture f;
         _cleanup_free_ char *line = NULL, *want = NULL;
-        char u[SD_ID128_UUID_STRING_MAX];
+        char u[VR_ID128_STRING_MAX];
         struct vr_verity_params sb;
 
         fixture_build(&f, "frag-appended", true);

@@ -139,7 +139,7 @@ static void test_explicit_hash_device(void **state) {
         assert_non_null(strstr(v.reason, "does not match partition 2"));
 
         assert_true(parts.n >= 2);
-        snprintf(spec, sizeof(spec), "PARTUUID=" SD_ID128_UUID_FORMAT_STR, SD_ID128_FORMAT_VAL(parts.items[1].uuid));
+        snprintf(spec, sizeof(spec), "PARTUUID=" VR_ID128_FORMAT_STR, VR_ID128_FORMAT_VAL(parts.items[1].uuid));
         cfg.hash_device = spec;
         assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
         assert_ptr_equal(v.hash, &parts.items[1]);
@@ -163,7 +163,7 @@ static void test_explicit_same_device_is_appended(void **state) {
         snprintf(img, sizeof(img), "%s/appended.img", test_tmpdir());
         make_disk(img, "--layout appended", hash);
         load(&parts, img, NULL);
-        snprintf(spec, sizeof(spec), "PARTUUID=" SD_ID128_UUID_FORMAT_STR, SD_ID128_FORMAT_VAL(parts.items[0].uuid));
+        snprintf(spec, sizeof(spec), "PARTUUID=" VR_ID128_FORMAT_STR, VR_ID128_FORMAT_VAL(parts.items[0].uuid));
         cfg.trusted_hash = hash;
         cfg.data_device = cfg.hash_device = spec;
         assert_int_equal(vr_discover(&parts, &cfg, &v), 0);

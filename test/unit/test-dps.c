@@ -33,19 +33,19 @@ static const char *const spec_arches[] = {
 
 static void test_type_from_arch_role(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(known); i++) {
-                sd_id128_t id;
+                vr_id128 id;
                 assert_int_equal(vr_dps_type(known[i].arch, known[i].role, &id), 0);
-                assert_string_equal(SD_ID128_TO_UUID_STRING(id), known[i].uuid);
+                assert_string_equal(VR_ID128_TO_STRING(id), known[i].uuid);
         }
 }
 
 static void test_lookup_from_type(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(known); i++) {
-                sd_id128_t id;
+                vr_id128 id;
                 const char *arch;
                 enum vr_part_role role;
 
-                assert_int_equal(sd_id128_from_string(known[i].uuid, &id), 0);
+                assert_int_equal(vr_id128_from_string(known[i].uuid, &id), 0);
                 assert_int_equal(vr_dps_lookup(id, &arch, &role), 0);
                 assert_string_equal(arch, known[i].arch);
                 assert_int_equal(role, known[i].role);
@@ -53,33 +53,33 @@ static void test_lookup_from_type(void **state) {
 }
 
 static void test_lookup_uppercase_uuid(void **state) {
-        sd_id128_t id;
+        vr_id128 id;
         const char *arch;
         enum vr_part_role role;
 
-        assert_int_equal(sd_id128_from_string("2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5", &id), 0);
+        assert_int_equal(vr_id128_from_string("2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5", &id), 0);
         assert_int_equal(vr_dps_lookup(id, &arch, &role), 0);
         assert_string_equal(arch, "x86-64");
         assert_int_equal(role, VR_ROLE_ROOT_VERITY);
 }
 
 static void test_lookup_unknown(void **state) {
-        sd_id128_t id;
+        vr_id128 id;
         const char *arch = "x";
         enum vr_part_role role = VR_ROLE_ROOT;
 
         /* The ESP and the generic Linux data type are DPS types, but not verity-relevant ones. */
-        assert_int_equal(sd_id128_from_string("c12a7328-f81f-11d2-ba4b-00a0c93ec93b", &id), 0);
+        assert_int_equal(vr_id128_from_string("c12a7328-f81f-11d2-ba4b-00a0c93ec93b", &id), 0);
         assert_int_equal(vr_dps_lookup(id, &arch, &role), -ENOENT);
         assert_null(arch);
         assert_int_equal(role, VR_ROLE_NONE);
-        assert_int_equal(sd_id128_from_string("0fc63daf-8483-4772-8e79-3d69d8477de4", &id), 0);
+        assert_int_equal(vr_id128_from_string("0fc63daf-8483-4772-8e79-3d69d8477de4", &id), 0);
         assert_int_equal(vr_dps_lookup(id, NULL, NULL), -ENOENT);
-        assert_int_equal(vr_dps_lookup(SD_ID128_NULL, NULL, NULL), -ENOENT);
+        assert_int_equal(vr_dps_lookup(VR_ID128_NULL, NULL, NULL), -ENOENT);
 }
 
 static void test_type_unknown(void **state) {
-        sd_id128_t id;
+        vr_id128 id;
 
         assert_int_equal(vr_dps_type("x86_64", VR_ROLE_ROOT, &id), -ENOENT);
         assert_int_equal(vr_dps_type("amd64", VR_ROLE_ROOT, &id), -ENOENT);
@@ -91,13 +91,13 @@ static void test_type_unknown(void **state) {
 static void test_every_arch_has_all_roles(void **state) {
         for (size_t a = 0; a < ELEMENTSOF(spec_arches); a++)
                 for (enum vr_part_role r = 0; r < _VR_ROLE_MAX; r++) {
-                        sd_id128_t id;
+                        vr_id128 id;
                         const char *arch;
                         enum vr_part_role role;
 
                         if (vr_dps_type(spec_arches[a], r, &id) < 0)
                                 fail_msg("%s has no %s type", spec_arches[a], vr_part_role_to_string(r));
-                        assert_false(sd_id128_is_null(id));
+                        assert_false(vr_id128_is_null(id));
                         /* Round trip: the type must map back to the same pair. */
                         assert_int_equal(vr_dps_lookup(id, &arch, &role), 0);
                         assert_string_equal(arch, spec_arches[a]);
@@ -106,14 +106,14 @@ static void test_every_arch_has_all_roles(void **state) {
 }
 
 static void test_types_unique(void **state) {
-        sd_id128_t all[ELEMENTSOF(spec_arches) * _VR_ROLE_MAX];
+        vr_id128 all[ELEMENTSOF(spec_arches) * _VR_ROLE_MAX];
         size_t n = 0;
 
         for (size_t a = 0; a < ELEMENTSOF(spec_arches); a++)
                 for (enum vr_part_role r = 0; r < _VR_ROLE_MAX; r++) {
                         assert_int_equal(vr_dps_type(spec_arches[a], r, &all[n]), 0);
                         for (size_t j = 0; j < n; j++)
-                                if (sd_id128_equal(all[j], all[n]))
+                                if (vr_id128_equal(all[j], all[n]))
                                         fail_msg("%s %s duplicates an earlier type", spec_arches[a],
                                                  vr_part_role_to_string(r));
                         n++;
@@ -125,7 +125,8 @@ static void test_types_unique(void **state) {
           { SD_GPT_ROOT_##X, SD_GPT_ROOT_##X##_VERITY, SD_GPT_ROOT_##X##_VERITY_SIG,       \
             SD_GPT_USR_##X, SD_GPT_USR_##X##_VERITY, SD_GPT_USR_##X##_VERITY_SIG } }
 
-/* A second, independent source: libsystemd's sd-gpt.h constants must agree with our table. */
+/* A second, independent source: libsystemd's sd-gpt.h constants (header only, no link)
+ * must agree with our table. */
 static void test_matches_sd_gpt(void **state) {
         const struct {
                 const char *arch;
@@ -147,12 +148,13 @@ static void test_matches_sd_gpt(void **state) {
         assert_int_equal(ELEMENTSOF(sd), ELEMENTSOF(spec_arches));
         for (size_t a = 0; a < ELEMENTSOF(sd); a++)
                 for (enum vr_part_role r = 0; r < _VR_ROLE_MAX; r++) {
-                        sd_id128_t id;
+                        vr_id128 id, theirs;
                         assert_int_equal(vr_dps_type(sd[a].arch, r, &id), 0);
-                        if (!sd_id128_equal(id, sd[a].type[r]))
+                        memcpy(theirs.bytes, sd[a].type[r].bytes, sizeof(theirs.bytes));
+                        if (!vr_id128_equal(id, theirs))
                                 fail_msg("%s %s: table has %s, sd-gpt.h has %s", sd[a].arch,
-                                         vr_part_role_to_string(r), SD_ID128_TO_UUID_STRING(id),
-                                         SD_ID128_TO_UUID_STRING(sd[a].type[r]));
+                                         vr_part_role_to_string(r), VR_ID128_TO_STRING(id),
+                                         VR_ID128_TO_STRING(theirs));
                 }
 }
 
@@ -174,12 +176,12 @@ static void test_native_arch(void **state) {
 #elif defined(__aarch64__)
         assert_string_equal(arch, "arm64");
 #endif
-        sd_id128_t id;
+        vr_id128 id;
         assert_non_null(arch);
         assert_int_equal(vr_dps_type(arch, VR_ROLE_ROOT_VERITY_SIG, &id), 0);
-        assert_true(sd_id128_equal(id, SD_GPT_ROOT_NATIVE_VERITY_SIG));
+        assert_memory_equal(id.bytes, SD_GPT_ROOT_NATIVE_VERITY_SIG.bytes, sizeof(id.bytes));
         assert_int_equal(vr_dps_type(arch, VR_ROLE_USR, &id), 0);
-        assert_true(sd_id128_equal(id, SD_GPT_USR_NATIVE));
+        assert_memory_equal(id.bytes, SD_GPT_USR_NATIVE.bytes, sizeof(id.bytes));
 }
 
 static void test_gpt_flags(void **state) {

@@ -119,12 +119,12 @@ static void test_gpt_write_exact_sizes(void **state) {
                 { .offset = 1 << 20, .size = 1503232, .name = "first", .attrs = VR_GPT_FLAG_READ_ONLY },
                 { .offset = 3 << 20, .size = 4096, .name = "second" },
         };
-        sd_id128_t disk = SD_ID128_MAKE(11,22,33,44,55,66,47,88,99,aa,bb,cc,dd,ee,ff,00);
+        vr_id128 disk = VR_ID128_MAKE(11,22,33,44,55,66,47,88,99,aa,bb,cc,dd,ee,ff,00);
 
         assert_int_equal(vr_dps_type("x86-64", VR_ROLE_ROOT, &e[0].type), 0);
         assert_int_equal(vr_dps_type("x86-64", VR_ROLE_ROOT_VERITY, &e[1].type), 0);
-        e[0].uuid = SD_ID128_MAKE(01,02,03,04,05,06,47,08,89,0a,0b,0c,0d,0e,0f,10);
-        e[1].uuid = SD_ID128_MAKE(a1,02,03,04,05,06,47,08,89,0a,0b,0c,0d,0e,0f,10);
+        e[0].uuid = VR_ID128_MAKE(01,02,03,04,05,06,47,08,89,0a,0b,0c,0d,0e,0f,10);
+        e[1].uuid = VR_ID128_MAKE(a1,02,03,04,05,06,47,08,89,0a,0b,0c,0d,0e,0f,10);
         snprintf(path, sizeof(path), "%s/gpt.img", test_tmpdir());
         test_sh("truncate -s 8M %s", path);
         assert_int_equal(vr_gpt_write(path, disk, e, 2), 0);
@@ -133,8 +133,8 @@ static void test_gpt_write_exact_sizes(void **state) {
         for (size_t i = 0; i < 2; i++) {
                 assert_int_equal(parts.items[i].offset, e[i].offset);
                 assert_int_equal(parts.items[i].size, e[i].size);
-                assert_true(sd_id128_equal(parts.items[i].type, e[i].type));
-                assert_true(sd_id128_equal(parts.items[i].uuid, e[i].uuid));
+                assert_true(vr_id128_equal(parts.items[i].type, e[i].type));
+                assert_true(vr_id128_equal(parts.items[i].uuid, e[i].uuid));
                 assert_string_equal(parts.items[i].label, e[i].name);
                 assert_int_equal(parts.items[i].flags, e[i].attrs);
         }
@@ -172,9 +172,9 @@ static void test_mkimage_split_signed(void **state) {
         assert_int_equal(vr_partitions_from_image(img, &parts), 0);
         assert_int_equal(parts.n, 3);
         for (size_t i = 0; i < 3; i++) {
-                sd_id128_t t;
+                vr_id128 t;
                 assert_int_equal(vr_dps_type("x86-64", roles[i], &t), 0);
-                assert_true(sd_id128_equal(parts.items[i].type, t));
+                assert_true(vr_id128_equal(parts.items[i].type, t));
                 assert_string_equal(parts.items[i].label, labels[i]);
                 assert_true(parts.items[i].flags & VR_GPT_FLAG_READ_ONLY);
                 assert_int_equal(parts.items[i].offset % (1 << 20), 0);
@@ -219,14 +219,14 @@ static void test_mkimage_reproducible(void **state) {
         build("repro-a", false, true, &a, ia, sizeof(ia));
         build("repro-b", false, true, &b, ib, sizeof(ib));
         test_sh("cmp %s %s", ia, ib);
-        assert_true(sd_id128_equal(a.disk_guid, b.disk_guid));
+        assert_true(vr_id128_equal(a.disk_guid, b.disk_guid));
 
         snprintf(ic, sizeof(ic), "%s/seeded.img", test_tmpdir());
         struct vr_mkimage_config cfg = { .root = rootdir, .out = ic, .fs = VR_FS_EROFS,
-                                         .seed = SD_ID128_MAKE(0b,6f,1c,35,3a,1e,4a,43,9a,69,5f,4b,2f,d1,d2,a4) };
+                                         .seed = VR_ID128_MAKE(0b,6f,1c,35,3a,1e,4a,43,9a,69,5f,4b,2f,d1,d2,a4) };
         assert_int_equal(vr_mkimage(&cfg, &c), 0);
         assert_string_not_equal(c.roothash_hex, a.roothash_hex); /* another salt */
-        assert_false(sd_id128_equal(c.disk_guid, a.disk_guid));
+        assert_false(vr_id128_equal(c.disk_guid, a.disk_guid));
         vr_mkimage_result_done(&a);
         vr_mkimage_result_done(&b);
         vr_mkimage_result_done(&c);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GPT enumeration through libblkid on images written by test/lib/mkgpt.sh (run from the
- * top of the tree), and the udev property conversion. The sd-device enumeration itself
+ * top of the tree), and the udev property conversion. The libudev enumeration itself
  * needs real udev partitions: the boot tests cover it. */
 #include "testlib.h"
 
-#include <systemd/sd-id128.h>
+#include "id128.h"
 
 #define ROOT_X86_64 "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
 #define ROOT_VERITY_X86_64 "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
@@ -27,15 +27,15 @@ static const char *scratch(unsigned slot, const char *name) {
         return path_buf[slot];
 }
 
-static sd_id128_t id(const char *s) {
-        sd_id128_t r;
-        assert_int_equal(sd_id128_from_string(s, &r), 0);
+static vr_id128 id(const char *s) {
+        vr_id128 r;
+        assert_int_equal(vr_id128_from_string(s, &r), 0);
         return r;
 }
 
-static void assert_id_equal(sd_id128_t a, const char *b) {
-        if (!sd_id128_equal(a, id(b)))
-                fail_msg("expected %s, got %s", b, SD_ID128_TO_UUID_STRING(a));
+static void assert_id_equal(vr_id128 a, const char *b) {
+        if (!vr_id128_equal(a, id(b)))
+                fail_msg("expected %s, got %s", b, VR_ID128_TO_STRING(a));
 }
 
 /* Four partitions, one entry number left unused (3), one unlabeled. */

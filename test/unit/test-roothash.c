@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "testlib.h"
 
-#include <systemd/sd-id128.h>
+#include "id128.h"
 
 #include "roothash.h"
 
@@ -170,32 +170,32 @@ static void test_prefix_0x_refused(void **state) {
 static void test_uuid_derivation(void **state) {
         struct vr_roothash h;
         unsigned char data[16], verity[16];
-        sd_id128_t id;
+        vr_id128 id;
 
         assert_int_equal(vr_roothash_parse(HASH256, NULL, "roothash=", &h), 0);
         vr_roothash_data_uuid(&h, data);
         vr_roothash_verity_uuid(&h, verity);
 
         memcpy(id.bytes, data, 16);
-        assert_string_equal(SD_ID128_TO_UUID_STRING(id), HASH256_DATA_UUID);
+        assert_string_equal(VR_ID128_TO_STRING(id), HASH256_DATA_UUID);
         memcpy(id.bytes, verity, 16);
-        assert_string_equal(SD_ID128_TO_UUID_STRING(id), HASH256_VERITY_UUID);
+        assert_string_equal(VR_ID128_TO_STRING(id), HASH256_VERITY_UUID);
 }
 
 static void test_uuid_derivation_sha512(void **state) {
         _cleanup_free_ char *hex = hex_of_len(128);
         struct vr_roothash h;
         unsigned char data[16], verity[16];
-        sd_id128_t id;
+        vr_id128 id;
 
         assert_int_equal(vr_roothash_parse(hex, "sha512", "roothash=", &h), 0);
         vr_roothash_data_uuid(&h, data);
         vr_roothash_verity_uuid(&h, verity);
         memcpy(id.bytes, data, 16);
-        assert_string_equal(SD_ID128_TO_UUID_STRING(id), "01234567-89ab-cdef-0123-456789abcdef");
+        assert_string_equal(VR_ID128_TO_STRING(id), "01234567-89ab-cdef-0123-456789abcdef");
         /* Bytes 48..63 are hex digits 96..127: the same pattern again. */
         memcpy(id.bytes, verity, 16);
-        assert_string_equal(SD_ID128_TO_UUID_STRING(id), "01234567-89ab-cdef-0123-456789abcdef");
+        assert_string_equal(VR_ID128_TO_STRING(id), "01234567-89ab-cdef-0123-456789abcdef");
         assert_memory_equal(verity, h.bytes + 48, 16);
 }
 

@@ -2,6 +2,7 @@
 /* Shared by the cmocka unit tests: temp files as regions, running fixture scripts. */
 #pragma once
 
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
