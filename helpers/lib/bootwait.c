@@ -33,23 +33,40 @@ struct wait_state {
         struct vr_partition_list *parts;
         struct vr_verdict *v;
         struct udev *udev;
+        char *pending;  /* syspath of a block device udev had not processed at the last look */
         bool have_loader;
         vr_id128 loader_uuid;
         bool done;
 };
 
-static bool block_devices_initialized(struct udev *udev) {
-        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = udev_enumerate_new(udev);
+static bool device_initialized(struct udev *udev, const char *syspath) {
+        _cleanup_(udev_device_unrefp) struct udev_device *d = udev_device_new_from_syspath(udev, syspath);
+        /* Gone counts as done: nothing left to wait for. */
+        return !d || udev_device_get_is_initialized(d) > 0;
+}
+
+/* Whether udev has processed every block device. Called on every event while a success
+ * waits to become final, so the device that was still pending last time is checked
+ * first: one lookup per event instead of a scan of every block device. */
+static bool block_devices_initialized(struct wait_state *s) {
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
         struct udev_list_entry *entry;
 
+        if (s->pending && !device_initialized(s->udev, s->pending))
+                return false;
+        free(s->pending);
+        s->pending = NULL;
+
         /* libudev lists devices udev has not processed yet too (unlike sd-device's default). */
+        e = udev_enumerate_new(s->udev);
         if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 || udev_enumerate_scan_devices(e) < 0)
                 return true;
         udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
-                _cleanup_(udev_device_unrefp) struct udev_device *d =
-                        udev_device_new_from_syspath(udev, udev_list_entry_get_name(entry));
-                if (d && udev_device_get_is_initialized(d) <= 0)
+                const char *syspath = udev_list_entry_get_name(entry);
+                if (!device_initialized(s->udev, syspath)) {
+                        s->pending = strdup(syspath);
                         return false;
+                }
         }
         return true;
 }
@@ -74,9 +91,19 @@ static void evaluate(struct wait_state *s) {
         /* A success is final only once udev has processed every block device the kernel
          * announced: a second disk still being probed could make the choice ambiguous. */
         if (s->v->error >= 0)
-                s->done = block_devices_initialized(s->udev);
+                s->done = block_devices_initialized(s);
         else
                 s->done = !s->v->incomplete;
+}
+
+/* After a burst of events. A success waiting for udev to finish is not re-evaluated on
+ * every event (a disk with 128 partitions is 129 events, each evaluation reads the
+ * signature and the top of the hash tree again): only once every block device is
+ * processed, on the complete set, which is then final. */
+static void reevaluate(struct wait_state *s) {
+        if (s->v->error >= 0 && !block_devices_initialized(s))
+                return;
+        evaluate(s);
 }
 
 /* Takes every queued event; true if any may change the verdict. One evaluation per
@@ -115,7 +142,7 @@ static int watch(struct wait_state *s, struct udev_monitor *monitor, uint64_t de
                 if (r < 0 && errno != EINTR)
                         return -errno;
                 if (r > 0 && drain_events(monitor))
-                        evaluate(s);
+                        reevaluate(s);
         }
         return 0;
 }
@@ -156,6 +183,12 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                         log_notice("waiting up to %us for the %s partitions: %s", timeout_sec,
                                    cfg->target == VR_TARGET_USR ? "usr" : "root", v->reason);
                 r = watch(&s, monitor, now_usec() + (uint64_t) timeout_sec * 1000000u);
+                if (r == -ETIMEDOUT && v->error >= 0) {
+                        /* The verdict may predate the last partitions: decide on what is there now. */
+                        log_warning("udev has not processed every block device after %us (%s): deciding on the "
+                                    "partitions there now", timeout_sec, s.pending ?: "?");
+                        evaluate(&s);
+                }
                 if (r == -ETIMEDOUT && v->error < 0) {
                         char reason[sizeof(v->reason)];
                         memcpy(reason, v->reason, sizeof(reason));
@@ -163,9 +196,11 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                 } else if (r < 0 && r != -ETIMEDOUT)
                         goto fail;
         }
+        free(s.pending);
         return v->error;
 
 fail:
+        free(s.pending);
         vr_verdict_done(v);
         *v = (struct vr_verdict) { .error = r };
         snprintf(v->reason, sizeof(v->reason), "cannot watch udev for partitions: %s", strerror(-r));

@@ -8,9 +8,12 @@
 # top directory. Not part of `make check`; needs root, QEMU, dracut (as the
 # boot tests do) and hyperfine.
 #
-# Env: BENCH_REPS=5       boots per variant for figure 1 (a b c d)
+# Env: BENCH_REPS=9       boots per variant for figure 1 (a b c d): a 2% target
+#                         needs more than 5 rounds against a ±5% boot-to-boot spread
 #      BENCH_EXTRA_REPS=3 boots per variant for figure 2 (corrupted block)
-#      BENCH_BOOT_EXTRA="a128 c128"  secondary figure-1 variants (a0 = lean stock)
+#      BENCH_BOOT_EXTRA="a16 c16 a128 c128 a8d c8d a32d c32d"  boot-time discovery
+#                         as the work grows (figure 4), interleaved with figure 1's rounds
+#                         (a0 = lean stock is another choice)
 #      BENCH_EXTRA_BOOT_REPS=2  rounds (of BENCH_REPS) that include them
 #      BENCH_HF_ROUNDS=5 BENCH_HF_RUNS=20   hyperfine rounds x runs (figures 4, 5)
 #      BENCH_STOCK_TIMEOUT=30  DefaultDeviceTimeoutSec for the corrupted-block boots
@@ -27,9 +30,9 @@ mkdir -p "$WORK"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-REPS=${BENCH_REPS:-5}
+REPS=${BENCH_REPS:-9}
 EXTRA_REPS=${BENCH_EXTRA_REPS:-3}
-BOOT_EXTRA=${BENCH_BOOT_EXTRA:-a128 c128}
+BOOT_EXTRA=${BENCH_BOOT_EXTRA:-a16 c16 a128 c128 a8d c8d a32d c32d}
 EXTRA_BOOT_REPS=${BENCH_EXTRA_BOOT_REPS:-2}
 HF_ROUNDS=${BENCH_HF_ROUNDS:-5}
 HF_RUNS=${BENCH_HF_RUNS:-20}
@@ -73,8 +76,11 @@ make_fixtures() {
 	truncate -s 4096 "$WORK/dummy.part"
 	for i in $(seq 1 125); do
 		extras+=(--extra-partition "generic:$WORK/dummy.part:extra$i")
-		[ "$i" = 13 ] && { make_disk "$WORK/disk-p16.img" "$WORK/root" --sign "$WORK/keys/rsa2048.key" \
-			"$WORK/keys/rsa2048.crt" "${extras[@]}" || die "mkdisk p16 failed"; }
+		if [ "$i" = 13 ]; then
+			make_disk "$WORK/disk-p16.img" "$WORK/root" --sign "$WORK/keys/rsa2048.key" \
+				"$WORK/keys/rsa2048.crt" "${extras[@]}" || die "mkdisk p16 failed"
+			HASH_P16=$ROOTHASH
+		fi
 	done
 	make_disk "$WORK/disk-p128.img" "$WORK/root" --sign "$WORK/keys/rsa2048.key" \
 		"$WORK/keys/rsa2048.crt" "${extras[@]}" || die "mkdisk p128 failed"
@@ -116,19 +122,33 @@ make_initrds() {
 # without one; the same for every variant.
 BOOT_APPEND="systemd.log_target=kmsg systemd.show_status=false"
 
-# boot_variant NAME: sets V_INITRD V_APPEND V_DISK.
+# other_disks N: the signed disk's companions, other2.img up to otherN.img.
+other_disks() { seq -f "$WORK/other%g.img" 2 "$1"; }
+
+# boot_variant NAME: sets V_INITRD V_APPEND V_DISKS (the signed disk first: vda).
 boot_variant() {
+	V_DISKS=("$DISK")
 	case $1 in
-	a)    V_INITRD=i-stock      V_APPEND="roothash=$HASH"       V_DISK=$DISK ;;
-	a0)   V_INITRD=i-stock-lean V_APPEND="roothash=$HASH"       V_DISK=$DISK ;;
-	b)    V_INITRD=i-mod        V_APPEND="roothash=$HASH"       V_DISK=$DISK ;;
-	c)    V_INITRD=i-mod        V_APPEND=""                     V_DISK=$DISK ;;
-	d)    V_INITRD=i-shell      V_APPEND="roothash=$HASH"       V_DISK=$DISK ;;
-	a128) V_INITRD=i-stock      V_APPEND="roothash=$HASH_P128"  V_DISK=$WORK/disk-p128.img ;;
-	c128) V_INITRD=i-mod        V_APPEND=""                     V_DISK=$WORK/disk-p128.img ;;
-	ka)   V_INITRD=i-stock-dt   V_APPEND="roothash=$HASH_CORRUPT"  V_DISK=$WORK/disk-corrupt.img ;;
-	kb)   V_INITRD=i-mod-dt     V_APPEND="roothash=$HASH_CORRUPT"  V_DISK=$WORK/disk-corrupt.img ;;
+	a)    V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
+	a0)   V_INITRD=i-stock-lean V_APPEND="roothash=$HASH" ;;
+	b)    V_INITRD=i-mod        V_APPEND="roothash=$HASH" ;;
+	c)    V_INITRD=i-mod        V_APPEND="" ;;
+	d)    V_INITRD=i-shell      V_APPEND="roothash=$HASH" ;;
+	a16)  V_INITRD=i-stock      V_APPEND="roothash=$HASH_P16"   V_DISKS=("$WORK/disk-p16.img") ;;
+	c16)  V_INITRD=i-mod        V_APPEND=""                     V_DISKS=("$WORK/disk-p16.img") ;;
+	a128) V_INITRD=i-stock      V_APPEND="roothash=$HASH_P128"  V_DISKS=("$WORK/disk-p128.img") ;;
+	c128) V_INITRD=i-mod        V_APPEND=""                     V_DISKS=("$WORK/disk-p128.img") ;;
+	a8d)  V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
+	c8d)  V_INITRD=i-mod        V_APPEND="" ;;
+	a32d) V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
+	c32d) V_INITRD=i-mod        V_APPEND="" ;;
+	ka)   V_INITRD=i-stock-dt   V_APPEND="roothash=$HASH_CORRUPT"  V_DISKS=("$WORK/disk-corrupt.img") ;;
+	kb)   V_INITRD=i-mod-dt     V_APPEND="roothash=$HASH_CORRUPT"  V_DISKS=("$WORK/disk-corrupt.img") ;;
 	*) die "unknown boot variant $1" ;;
+	esac
+	case $1 in
+	?8d) mapfile -t -O 1 V_DISKS < <(other_disks 8) ;;
+	?32d) mapfile -t -O 1 V_DISKS < <(other_disks 32) ;;
 	esac
 	V_INITRD=$WORK/$V_INITRD.img
 }
@@ -154,7 +174,7 @@ boot() {
 	boot_variant "$v"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(date +%s.%N)
-	log=$(run_qemu "bench-$v-$rep" "$V_INITRD" "$BOOT_APPEND${V_APPEND:+ $V_APPEND}" "$V_DISK") \
+	log=$(run_qemu "bench-$v-$rep" "$V_INITRD" "$BOOT_APPEND${V_APPEND:+ $V_APPEND}" "${V_DISKS[@]}") \
 		|| die "boot $v #$rep: qemu failed"
 	t1=$(date +%s.%N)
 	record "$fig" "$v" "$rep" wall_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"

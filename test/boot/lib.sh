@@ -286,16 +286,30 @@ qemu_boot() {
 	echo "$log"
 }
 
+# qemu_disks DISK...: QEMU arguments (one per line) for read-only virtio disks, in
+# order (vda, vdb, ...). The PC bus has 30 free slots: beyond 8 disks, 8 share a slot
+# as functions of one device.
+qemu_disks() {
+	local d i=0
+	if [ "$#" -le 8 ]; then
+		for d in "$@"; do printf '%s\n' -drive "file=$d,if=virtio,format=raw,readonly=on"; done
+		return
+	fi
+	for d in "$@"; do
+		printf '%s\n' -drive "file=$d,if=none,id=vd$i,format=raw,readonly=on" -device \
+			"$(printf 'virtio-blk-pci,drive=vd%d,addr=0x%x.%x' "$i" $((2 + i / 8)) $((i % 8)))$([ $((i % 8)) -ne 0 ] || echo ,multifunction=on)"
+		i=$((i + 1))
+	done
+}
+
 # run_qemu NAME INITRD APPEND DISK...: boots, returns when the guest powers
 # off or after QEMU_TIMEOUT seconds; prints the console log path.
 # $WORK/NAME.rc holds QEMU's status (124 = timed out).
 run_qemu() {
-	local name=$1 initrd=$2 append=$3 kernel drives=() d
+	local name=$1 initrd=$2 append=$3 kernel drives=()
 	shift 3
 	kernel=$(newest_kernel) || return 1
-	for d in "$@"; do
-		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
-	done
+	mapfile -t drives < <(qemu_disks "$@")
 	qemu_boot "$name" qemu -m 1024 -kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
 		"${drives[@]}"
@@ -466,11 +480,9 @@ verity_root_cli() {
 # run_qemu_noinitrd NAME KERNEL APPEND DISK...: boots KERNEL with no initrd
 # at all; otherwise as run_qemu (console log path, $WORK/NAME.rc).
 run_qemu_noinitrd() {
-	local name=$1 kernel=$2 append=$3 drives=() d
+	local name=$1 kernel=$2 append=$3 drives=()
 	shift 3
-	for d in "$@"; do
-		drives+=(-drive "file=$d,if=virtio,format=raw,readonly=on")
-	done
+	mapfile -t drives < <(qemu_disks "$@")
 	qemu_boot "$name" qemu-noinitrd -m 512 -kernel "$kernel" \
 		-append "console=ttyS0 panic=-1 printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
 		"${drives[@]}"
