@@ -40,7 +40,8 @@ static int add_dependency(const char *dir, const char *target, const char *kind,
         return 0;
 }
 
-static int add_veritysetup_unit(const char *dir, const char *name) {
+/* required: pulled in by veritysetup.target; otherwise started only when needed. */
+static int add_veritysetup_unit(const char *dir, const char *name, bool required) {
         char unit[128], content[4096];
         int r;
 
@@ -74,9 +75,31 @@ static int add_veritysetup_unit(const char *dir, const char *name) {
                  "ExecStopPost=" VR_INITRD_LIBEXECDIR "/verity-root-check --failed %s\n",
                  name, name, name, name, name, name, name, name);
         r = write_unit(dir, unit, content);
-        if (r < 0)
+        if (r < 0 || !required)
                 return r;
         return add_dependency(dir, "veritysetup.target", "requires", unit);
+}
+
+/* Written in the automatic mode but pulled in by nobody: verity-root-setup@root starts
+ * it once it has seen usr partitions on the root's disk. A statically wanted mount of
+ * /dev/mapper/usr would make every boot without /usr wait for the device timeout. */
+static int add_sysroot_usr_mount(const char *dir) {
+        return write_unit(dir, "sysroot-usr.mount",
+                          "[Unit]\n"
+                          "Description=/sysroot/usr from the verified /usr (verity-root)\n"
+                          "Documentation=man:dracut.verity-root(7)\n"
+                          "SourcePath=/proc/cmdline\n"
+                          "DefaultDependencies=no\n"
+                          "Before=initrd-fs.target\n"
+                          "Requires=systemd-veritysetup@usr.service\n"
+                          "After=systemd-veritysetup@usr.service sysroot.mount\n"
+                          "OnFailure=emergency.target\n"
+                          "OnFailureJobMode=replace-irreversibly\n"
+                          "\n"
+                          "[Mount]\n"
+                          "What=/dev/mapper/usr\n"
+                          "Where=/sysroot/usr\n"
+                          "Options=ro\n");
 }
 
 static int add_sysroot_mount(const char *dir, const char *fstype) {
@@ -123,14 +146,17 @@ int main(int argc, char **argv) {
                 return 1;
 
         if (vr_cmdline_wants_root(&cmdline)) {
-                r = add_veritysetup_unit(dir, "root");
+                r = add_veritysetup_unit(dir, "root", true);
                 if (r >= 0 && cmdline.root_mode != VR_ROOT_OTHER)
                         r = add_sysroot_mount(dir, cmdline.rootfstype);
                 if (r < 0)
                         return 1;
         }
         /* /usr itself is mounted by systemd-fstab-generator from usrhash= (/dev/mapper/usr). */
-        if (vr_cmdline_wants_usr(&cmdline) && add_veritysetup_unit(dir, "usr") < 0)
+        if (vr_cmdline_wants_usr(&cmdline) && add_veritysetup_unit(dir, "usr", true) < 0)
+                return 1;
+        if (vr_cmdline_auto_usr(&cmdline) &&
+            (add_veritysetup_unit(dir, "usr", false) < 0 || add_sysroot_usr_mount(dir) < 0))
                 return 1;
         return 0;
 }

@@ -2,11 +2,14 @@
 /* verity-root-setup: at boot, find and verify the partitions of the root (or /usr),
  * then hand them to systemd-veritysetup (systemd initrd) or open them (shell initrd). */
 #include <getopt.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "activate.h"
 #include "bootwait.h"
 #include "devcheck.h"
+#include "dps.h"
 #include "util.h"
 
 static const char *arg_target = "root";
@@ -61,6 +64,30 @@ static void log_success(const struct vr_verdict *v) {
                 log_notice("%s", v->choice);
 }
 
+/* Without root or /usr arguments, a /usr that sits on the root's disk is part of the
+ * image: start its units (written by the generator, wanted by nobody). The usr setup
+ * then applies the same trust rules: no usrhash=, so only a signed /usr is accepted. */
+static int start_usr_if_present(const struct vr_partition_list *parts, const struct vr_verdict *v) {
+        char *argv[] = { (char *) "systemctl", (char *) "--no-block", (char *) "start", (char *) "sysroot-usr.mount", NULL };
+        const struct vr_partition *p = vr_disk_find_target(parts, v->data->disk, vr_dps_native_arch(), VR_TARGET_USR);
+        char what[256];
+        pid_t pid;
+        int r, status;
+
+        if (!p)
+                return 0;
+        log_notice("the root's disk also holds %s: setting up /usr from it",
+                   vr_partition_describe(p, what, sizeof(what)));
+        r = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+        if (r != 0)
+                return log_error_errno(r, "cannot run systemctl to set up /usr: %s", strerror(r));
+        if (waitpid(pid, &status, 0) < 0)
+                return log_error_errno(errno, "cannot wait for systemctl: %s", strerror(errno));
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return log_error_errno(EIO, "systemctl start sysroot-usr.mount failed: /usr cannot be set up");
+        return 0;
+}
+
 static int run(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
@@ -104,6 +131,8 @@ static int run(int argc, char **argv) {
         bool handoff = !arg_activate && vr_handoff_possible(&v);
         const char *user_options = usr ? cmdline.usr_options : cmdline.root_options;
         r = vr_write_handoff_env(env, &v, &cmdline, user_options, handoff);
+        if (r >= 0 && !usr && !arg_activate && vr_cmdline_auto_usr(&cmdline))
+                r = start_usr_if_present(&parts, &v);
         if (r >= 0 && !handoff) {
                 r = vr_activate(arg_target, &v, &cmdline, user_options);
                 if (r >= 0)

@@ -356,6 +356,11 @@ bool vr_cmdline_wants_usr(const struct vr_cmdline *c) {
         return c->verity != 0 && (c->usrhash || c->usr_data);
 }
 
+bool vr_cmdline_auto_usr(const struct vr_cmdline *c) {
+        return c->verity != 0 && !c->roothash && !c->root_data && !vr_cmdline_wants_usr(c) &&
+               (c->root_mode == VR_ROOT_UNSET || c->root_mode == VR_ROOT_AUTO);
+}
+
 const char *vr_sig_policy_to_string(enum vr_sig_policy p) {
         switch (p) {
         case VR_SIG_OPTIONAL:

@@ -61,6 +61,9 @@ int vr_cmdline_read(const char *path, struct vr_cmdline *c);
  * /dev/mapper/root, or roothash= given — unless systemd.verity=0. */
 bool vr_cmdline_wants_root(const struct vr_cmdline *c);
 bool vr_cmdline_wants_usr(const struct vr_cmdline *c);
+/* No root or /usr arguments at all (the generic UKI): the root is discovered, and a
+ * signed /usr on the root's disk, if there is one, is set up with it. */
+bool vr_cmdline_auto_usr(const struct vr_cmdline *c);
 
 const char *vr_sig_policy_to_string(enum vr_sig_policy p);
 const char *vr_corruption_to_string(enum vr_corruption c);

@@ -52,6 +52,19 @@ static bool has_role(const struct vr_partition *p, const char *arch, enum vr_par
         return vr_dps_type(arch, role, &want) >= 0 && vr_id128_equal(p->type, want);
 }
 
+const struct vr_partition *vr_disk_find_target(const struct vr_partition_list *parts, const char *disk,
+                                               const char *arch, enum vr_target target) {
+        static const enum vr_part_role roles[][3] = {
+                [VR_TARGET_ROOT] = { VR_ROLE_ROOT, VR_ROLE_ROOT_VERITY, VR_ROLE_ROOT_VERITY_SIG },
+                [VR_TARGET_USR] = { VR_ROLE_USR, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG },
+        };
+        for (size_t i = 0; i < parts->n; i++)
+                for (size_t k = 0; k < ELEMENTSOF(roles[target]); k++)
+                        if (streq(parts->items[i].disk, disk) && has_role(&parts->items[i], arch, roles[target][k]))
+                                return &parts->items[i];
+        return NULL;
+}
+
 static const char *describe(const struct vr_partition *p, char buf[static 256]) {
         return vr_partition_describe(p, buf, 256);
 }

@@ -53,6 +53,11 @@ struct vr_verdict {
 int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *v);
 void vr_verdict_done(struct vr_verdict *v);
 
+/* The first partition on disk of one of the target's DPS types for arch (data, verity
+ * or signature), or NULL. */
+const struct vr_partition *vr_disk_find_target(const struct vr_partition_list *parts, const char *disk,
+                                               const char *arch, enum vr_target target);
+
 const char *vr_hash_source_to_string(enum vr_hash_source s);
 
 /* Sets v->reason from fmt and v->error to -|error|; returns v->error. */

@@ -381,6 +381,34 @@ static void test_wants_usr_matrix(void **state) {
         }
 }
 
+/* A /usr without usrhash= is looked for only when nothing on the command line names
+ * the root or /usr: anything else is a choice the command line has made. */
+static void test_auto_usr_matrix(void **state) {
+        static const struct {
+                const char *line;
+                bool wants;
+        } cases[] = {
+                { "", true },
+                { "quiet rd.verity.sig=required", true },
+                { "root=gpt-auto", true },
+                { "root=dissect", true },
+                { "root=/dev/mapper/root", false },
+                { "root=PARTUUID=0b5a0e9e-4d2c-4b1e-9e55-1c8b6c0f3a11", false },
+                { "roothash=ab", false },
+                { "usrhash=ab", false },
+                { "systemd.verity_usr_data=/dev/vda3", false },
+                { "systemd.verity_root_data=/dev/vda1", false },
+                { "systemd.verity=0", false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                vr_cmdline_done(&c);
+                assert_int_equal(vr_cmdline_parse(cases[i].line, &c), 0);
+                if (vr_cmdline_auto_usr(&c) != cases[i].wants)
+                        fail_msg("\"%s\": auto_usr %d, expected %d", cases[i].line, !cases[i].wants,
+                                 cases[i].wants);
+        }
+}
+
 static void test_read_env_file(void **state) {
         char path[512];
         FILE *f;
@@ -469,6 +497,7 @@ int main(void) {
                 T(test_root_modes),
                 T(test_wants_root_matrix),
                 T(test_wants_usr_matrix),
+                T(test_auto_usr_matrix),
                 T(test_read_env_file),
                 T(test_read_explicit_path),
                 T(test_read_missing_file),

@@ -69,6 +69,30 @@ static void test_boot_disk_breaks_partuuid_tie(void **state) {
         vr_partition_list_done(&parts);
 }
 
+/* The boot-time question "does the root's disk also hold a /usr?" (no usrhash=). */
+static void test_disk_find_target(void **state) {
+        struct vr_partition_list parts = {};
+        char usr_img[512];
+        const struct vr_partition *p;
+
+        snprintf(usr_img, sizeof(usr_img), "%s/usr.img", test_tmpdir());
+        test_sh("test/lib/mkdisk.sh --usr %s/root %s >/dev/null", test_tmpdir(), usr_img);
+        load(&parts, img_a, usr_img);
+
+        p = vr_disk_find_target(&parts, img_a, "x86-64", VR_TARGET_ROOT);
+        assert_non_null(p);
+        assert_string_equal(p->disk, img_a);
+        assert_null(vr_disk_find_target(&parts, img_a, "x86-64", VR_TARGET_USR));
+        p = vr_disk_find_target(&parts, usr_img, "x86-64", VR_TARGET_USR);
+        assert_non_null(p);
+        assert_string_equal(p->disk, usr_img);
+        /* Types of another architecture are not this machine's /usr. */
+        assert_null(vr_disk_find_target(&parts, usr_img, "arm64", VR_TARGET_USR));
+        assert_null(vr_disk_find_target(&parts, "/dev/nonexistent", "x86-64", VR_TARGET_ROOT));
+
+        vr_partition_list_done(&parts);
+}
+
 static void test_boot_disk_breaks_signed_tie(void **state) {
         struct vr_partition_list parts = {};
         struct vr_trust_store trust = {};
@@ -182,6 +206,7 @@ int main(void) {
                 cmocka_unit_test(test_incomplete_only_for_missing_pieces),
                 cmocka_unit_test(test_explicit_hash_device),
                 cmocka_unit_test(test_explicit_same_device_is_appended),
+                cmocka_unit_test(test_disk_find_target),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
