@@ -65,8 +65,9 @@ static void log_success(const struct vr_verdict *v) {
 }
 
 /* Without root or /usr arguments, a /usr that sits on the root's disk is part of the
- * image: start its units (written by the generator, wanted by nobody). The usr setup
- * then applies the same trust rules: no usrhash=, so only a signed /usr is accepted. */
+ * image. With systemd: start its units (written by the generator, wanted by nobody).
+ * Without: leave a marker for the shell hook, which runs the usr setup next. Either way
+ * the usr setup applies the same trust rules: no usrhash=, so only a signed /usr. */
 static int start_usr_if_present(const struct vr_partition_list *parts, const struct vr_verdict *v) {
         char *argv[] = { (char *) "systemctl", (char *) "--no-block", (char *) "start", (char *) "sysroot-usr.mount", NULL };
         const struct vr_partition *p = vr_disk_find_target(parts, v->data->disk, vr_dps_native_arch(), VR_TARGET_USR);
@@ -78,6 +79,12 @@ static int start_usr_if_present(const struct vr_partition_list *parts, const str
                 return 0;
         log_notice("the root's disk also holds %s: setting up /usr from it",
                    vr_partition_describe(p, what, sizeof(what)));
+        if (arg_activate) {
+                _cleanup_fclose_ FILE *f = fopen(VR_RUNDIR "/usr.wanted", "we");
+                if (!f)
+                        return log_error_errno(errno, "cannot create " VR_RUNDIR "/usr.wanted: %s", strerror(errno));
+                return 0;
+        }
         r = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
         if (r != 0)
                 return log_error_errno(r, "cannot run systemctl to set up /usr: %s", strerror(r));
@@ -131,7 +138,7 @@ static int run(int argc, char **argv) {
         bool handoff = !arg_activate && vr_handoff_possible(&v);
         const char *user_options = usr ? cmdline.usr_options : cmdline.root_options;
         r = vr_write_handoff_env(env, &v, &cmdline, user_options, handoff);
-        if (r >= 0 && !usr && !arg_activate && vr_cmdline_auto_usr(&cmdline))
+        if (r >= 0 && !usr && vr_cmdline_auto_usr(&cmdline))
                 r = start_usr_if_present(&parts, &v);
         if (r >= 0 && !handoff) {
                 r = vr_activate(arg_target, &v, &cmdline, user_options);

@@ -46,6 +46,7 @@ install() {
         ln -sf /dev/null "$initdir/etc/systemd/system-generators/systemd-veritysetup-generator"
     else
         inst_hook initqueue/settled 30 "$moddir/verity-root-settled.sh"
+        inst_hook pre-pivot 10 "$moddir/mount-verity-usr.sh"
     fi
 
     for _cert in "$verityroot_certdir"/*.crt; do
