@@ -63,6 +63,21 @@ make_usr_split_root() {
 	printf '%s\n' "$3-usr" > "$2/lib/verity-root-test-usr-id"
 }
 
+# make_signed_root_usr_disk TAG ID: certificate $WORK/certs-TAG/a.crt (CN
+# verity-root-test-A), a test root ID with its /usr apart, and $WORK/disk-TAG.img
+# holding both as verity sets signed by systemd-repart; evals ROOTHASH=, USRHASH=, ...
+make_signed_root_usr_disk() {
+	local tag=$1 out
+	make_cert "$WORK/keys-$tag" a "verity-root-test-A" || return 1
+	mkdir -p "$WORK/certs-$tag"
+	cp "$WORK/keys-$tag/a.crt" "$WORK/certs-$tag/"
+	make_usr_split_root "$WORK/root-$tag" "$WORK/usr-$tag" "$2" || return 1
+	out=$("$TOP/test/lib/mkdisk-repart.sh" --with-usr "$WORK/usr-$tag" --sign "$WORK/keys-$tag/a.key" \
+		"$WORK/keys-$tag/a.crt" "$WORK/root-$tag" "$WORK/disk-$tag.img") \
+		|| { fail "mkdisk-repart.sh --with-usr failed"; return 1; }
+	eval "$out"
+}
+
 # make_disk IMAGE ROOTDIR [mkdisk options]: runs mkdisk.sh and evals its
 # ROOTHASH=, DATA_UUID=, HASH_UUID=, SIG_UUID=, ... into the caller.
 make_disk() {

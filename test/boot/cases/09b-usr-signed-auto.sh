@@ -7,13 +7,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-09b" a "verity-root-test-A"
-mkdir -p "$WORK/certs-09b"
-cp "$WORK/keys-09b/a.crt" "$WORK/certs-09b/"
-make_usr_split_root "$WORK/root-09b" "$WORK/usr-09b" usrauto-09b
-out=$("$TOP/test/lib/mkdisk-repart.sh" --with-usr "$WORK/usr-09b" --sign "$WORK/keys-09b/a.key" \
-	"$WORK/keys-09b/a.crt" "$WORK/root-09b" "$WORK/disk-09b.img") || fail "mkdisk-repart.sh failed"
-eval "$out"
+make_signed_root_usr_disk 09b usrauto-09b
 CERTDIR=$WORK/certs-09b build_initrd "$WORK/initrd-09b.img" systemd
 
 log=$(run_qemu 09b-usr-signed-auto "$WORK/initrd-09b.img" "" "$WORK/disk-09b.img")
