@@ -2,14 +2,13 @@
 /* verity-root-setup: at boot, find and verify the partitions of the root (or /usr),
  * then hand them to systemd-veritysetup (systemd initrd) or open them (shell initrd). */
 #include <getopt.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "activate.h"
 #include "bootwait.h"
 #include "devcheck.h"
 #include "dps.h"
+#include "spawn.h"
 #include "util.h"
 
 static const char *arg_target = "root";
@@ -69,11 +68,11 @@ static void log_success(const struct vr_verdict *v) {
  * Without: leave a marker for the shell hook, which runs the usr setup next. Either way
  * the usr setup applies the same trust rules: no usrhash=, so only a signed /usr. */
 static int start_usr_if_present(const struct vr_partition_list *parts, const struct vr_verdict *v) {
-        char *argv[] = { (char *) "systemctl", (char *) "--no-block", (char *) "start", (char *) "sysroot-usr.mount", NULL };
+        char *const argv[] = { (char *) "systemctl", (char *) "--no-block", (char *) "start",
+                               (char *) "sysroot-usr.mount", NULL };
         const struct vr_partition *p = vr_disk_find_target(parts, v->data->disk, vr_dps_native_arch(), VR_TARGET_USR);
         char what[256];
-        pid_t pid;
-        int r, status;
+        int r;
 
         if (!p)
                 return 0;
@@ -85,13 +84,9 @@ static int start_usr_if_present(const struct vr_partition_list *parts, const str
                         return log_error_errno(errno, "cannot create " VR_RUNDIR "/usr.wanted: %s", strerror(errno));
                 return 0;
         }
-        r = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
-        if (r != 0)
-                return log_error_errno(r, "cannot run systemctl to set up /usr: %s", strerror(r));
-        if (waitpid(pid, &status, 0) < 0)
-                return log_error_errno(errno, "cannot wait for systemctl: %s", strerror(errno));
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return log_error_errno(EIO, "systemctl start sysroot-usr.mount failed: /usr cannot be set up");
+        r = vr_spawn(argv, NULL);
+        if (r < 0)
+                return log_error_errno(r, "systemctl start sysroot-usr.mount failed: /usr cannot be set up");
         return 0;
 }
 

@@ -54,14 +54,13 @@ static bool has_role(const struct vr_partition *p, const char *arch, enum vr_par
 
 const struct vr_partition *vr_disk_find_target(const struct vr_partition_list *parts, const char *disk,
                                                const char *arch, enum vr_target target) {
-        static const enum vr_part_role roles[][3] = {
-                [VR_TARGET_ROOT] = { VR_ROLE_ROOT, VR_ROLE_ROOT_VERITY, VR_ROLE_ROOT_VERITY_SIG },
-                [VR_TARGET_USR] = { VR_ROLE_USR, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG },
-        };
-        for (size_t i = 0; i < parts->n; i++)
-                for (size_t k = 0; k < ELEMENTSOF(roles[target]); k++)
-                        if (streq(parts->items[i].disk, disk) && has_role(&parts->items[i], arch, roles[target][k]))
-                                return &parts->items[i];
+        struct role_set roles = roles_for(target);
+        for (size_t i = 0; i < parts->n; i++) {
+                const struct vr_partition *p = &parts->items[i];
+                if (streq(p->disk, disk) && (has_role(p, arch, roles.data) || has_role(p, arch, roles.hash) ||
+                                             has_role(p, arch, roles.sig)))
+                        return p;
+        }
         return NULL;
 }
 

@@ -10,11 +10,6 @@ enum vr_fs_type { VR_FS_EROFS, VR_FS_EXT4, VR_FS_SQUASHFS, _VR_FS_MAX };
 const char *vr_fs_type_to_string(enum vr_fs_type t);
 int vr_fs_type_from_string(const char *s, enum vr_fs_type *ret);
 
-/* Runs argv[0] (looked up in PATH) with no shell, extra environment entries env (may be
- * NULL, "KEY=value"), stdout sent to stderr so it cannot mix with our own output.
- * Returns 0 on exit status 0; logs naming the tool and returns -EIO otherwise. */
-int vr_spawn(char *const argv[], char *const env[]);
-
 /* Makes `out` from dir reproducibly: every file owned by root, fixed timestamps and
  * the given file system UUID (ignored by squashfs, which has none). */
 int vr_mkfs(enum vr_fs_type t, const char *dir, const char *out, const unsigned char uuid[16], const char *label);

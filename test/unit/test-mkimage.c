@@ -7,6 +7,7 @@
 #include "dps.h"
 #include "gpt-write.h"
 #include "mkfs.h"
+#include "spawn.h"
 #include "mkimage.h"
 #include "sign.h"
 #include "signature.h"
