@@ -63,14 +63,20 @@ make_usr_split_root() {
 	printf '%s\n' "$3-usr" > "$2/lib/verity-root-test-usr-id"
 }
 
+# make_trusted_cert TAG NAME CN: make_cert into $WORK/keys-TAG, and the certificate
+# alone in $WORK/certs-TAG, the directory an initrd is built to trust (CERTDIR=).
+make_trusted_cert() {
+	make_cert "$WORK/keys-$1" "$2" "$3" || return 1
+	mkdir -p "$WORK/certs-$1"
+	cp "$WORK/keys-$1/$2.crt" "$WORK/certs-$1/"
+}
+
 # make_signed_root_usr_disk TAG ID: certificate $WORK/certs-TAG/a.crt (CN
 # verity-root-test-A), a test root ID with its /usr apart, and $WORK/disk-TAG.img
 # holding both as verity sets signed by systemd-repart; evals ROOTHASH=, USRHASH=, ...
 make_signed_root_usr_disk() {
 	local tag=$1 out
-	make_cert "$WORK/keys-$tag" a "verity-root-test-A" || return 1
-	mkdir -p "$WORK/certs-$tag"
-	cp "$WORK/keys-$tag/a.crt" "$WORK/certs-$tag/"
+	make_trusted_cert "$tag" a "verity-root-test-A" || return 1
 	make_usr_split_root "$WORK/root-$tag" "$WORK/usr-$tag" "$2" || return 1
 	out=$("$TOP/test/lib/mkdisk-repart.sh" --with-usr "$WORK/usr-$tag" --sign "$WORK/keys-$tag/a.key" \
 		"$WORK/keys-$tag/a.crt" "$WORK/root-$tag" "$WORK/disk-$tag.img") \

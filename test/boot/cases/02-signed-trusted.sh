@@ -5,9 +5,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-02" a "verity-root-test-A"
-mkdir -p "$WORK/certs-02"
-cp "$WORK/keys-02/a.crt" "$WORK/certs-02/"
+make_trusted_cert 02 a "verity-root-test-A"
 make_root "$WORK/root-02" signed-02
 make_disk "$WORK/disk-02.img" "$WORK/root-02" --sign "$WORK/keys-02/a.key" "$WORK/keys-02/a.crt"
 CERTDIR=$WORK/certs-02 build_initrd "$WORK/initrd-02.img" systemd

@@ -5,9 +5,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-02b" a "verity-root-test-A"
-mkdir -p "$WORK/certs-02b"
-cp "$WORK/keys-02b/a.crt" "$WORK/certs-02b/"
+make_trusted_cert 02b a "verity-root-test-A"
 make_root "$WORK/root-02b" repart-02b
 out=$("$TOP/test/lib/mkdisk-repart.sh" --sign "$WORK/keys-02b/a.key" "$WORK/keys-02b/a.crt" \
 	"$WORK/root-02b" "$WORK/disk-02b.img") || fail "mkdisk-repart.sh failed"

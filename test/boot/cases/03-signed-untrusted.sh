@@ -6,9 +6,7 @@ set -eu
 require_module
 
 make_cert "$WORK/keys-03" a "verity-root-test-A"
-make_cert "$WORK/keys-03" b "verity-root-test-B"
-mkdir -p "$WORK/certs-03"
-cp "$WORK/keys-03/b.crt" "$WORK/certs-03/"
+make_trusted_cert 03 b "verity-root-test-B"
 make_root "$WORK/root-03" signed-03
 make_disk "$WORK/disk-03.img" "$WORK/root-03" --sign "$WORK/keys-03/a.key" "$WORK/keys-03/a.crt"
 CERTDIR=$WORK/certs-03 build_initrd "$WORK/initrd-03.img" systemd

@@ -5,9 +5,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-07" a "verity-root-test-A"
-mkdir -p "$WORK/certs-07"
-cp "$WORK/keys-07/a.crt" "$WORK/certs-07/"
+make_trusted_cert 07 a "verity-root-test-A"
 for n in 1 2; do
 	make_root "$WORK/root-07-$n" ambiguous-07-$n
 	make_disk "$WORK/disk-07-$n.img" "$WORK/root-07-$n" --sign "$WORK/keys-07/a.key" "$WORK/keys-07/a.crt"

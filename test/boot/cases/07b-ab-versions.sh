@@ -5,9 +5,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-07b" a "verity-root-test-A"
-mkdir -p "$WORK/certs-07b"
-cp "$WORK/keys-07b/a.crt" "$WORK/certs-07b/"
+make_trusted_cert 07b a "verity-root-test-A"
 for n in 1 2; do
 	make_root "$WORK/root-07b-$n" version-$n
 	make_disk "$WORK/disk-07b-$n.img" "$WORK/root-07b-$n" --label "root-x86-64_$n" \

@@ -7,9 +7,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-07c" a "verity-root-test-A"
-mkdir -p "$WORK/certs-07c"
-cp "$WORK/keys-07c/a.crt" "$WORK/certs-07c/"
+make_trusted_cert 07c a "verity-root-test-A"
 for n in 1 2; do
 	make_root "$WORK/root-07c-$n" late-07c-$n
 	make_disk "$WORK/disk-07c-$n.img" "$WORK/root-07c-$n" --sign "$WORK/keys-07c/a.key" "$WORK/keys-07c/a.crt"

@@ -6,9 +6,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-11" a "verity-root-test-dissect"
-mkdir -p "$WORK/certs-11"
-cp "$WORK/keys-11/a.crt" "$WORK/certs-11/"
+make_trusted_cert 11 a "verity-root-test-dissect"
 make_root "$WORK/root-11" dissect-11
 make_disk "$WORK/disk-11.img" "$WORK/root-11" --sign "$WORK/keys-11/a.key" "$WORK/keys-11/a.crt"
 CERTDIR=$WORK/certs-11 build_initrd "$WORK/initrd-11.img" systemd

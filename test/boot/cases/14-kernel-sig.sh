@@ -6,9 +6,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-14" a "verity-root-test-kernelsig"
-mkdir -p "$WORK/certs-14"
-cp "$WORK/keys-14/a.crt" "$WORK/certs-14/"
+make_trusted_cert 14 a "verity-root-test-kernelsig"
 make_root "$WORK/root-14" kernelsig-14
 make_disk "$WORK/disk-14.img" "$WORK/root-14" --sign "$WORK/keys-14/a.key" "$WORK/keys-14/a.crt"
 CERTDIR=$WORK/certs-14 build_initrd "$WORK/initrd-14.img" systemd

@@ -6,9 +6,7 @@ set -eu
 require_module
 
 make_cert "$WORK/keys-15" signer "verity-root-test-signer"
-make_cert "$WORK/keys-15" other "verity-root-test-other"
-mkdir -p "$WORK/certs-15"
-cp "$WORK/keys-15/other.crt" "$WORK/certs-15/"
+make_trusted_cert 15 other "verity-root-test-other"
 make_root "$WORK/root-15" shelluntrusted-15
 make_disk "$WORK/disk-15.img" "$WORK/root-15" --sign "$WORK/keys-15/signer.key" "$WORK/keys-15/signer.crt"
 CERTDIR=$WORK/certs-15 build_initrd "$WORK/initrd-15.img" shell

@@ -8,10 +8,8 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-18" k "verity-root-test-kiwi"
 make_cert "$WORK/keys-18" other "verity-root-test-other"
-mkdir -p "$WORK/certs-18"
-cp "$WORK/keys-18/k.crt" "$WORK/certs-18/"
+make_trusted_cert 18 k "verity-root-test-kiwi"
 make_root "$WORK/root-18" kiwi-18
 "$TOP/test/lib/mkkiwi.sh" --sign "$WORK/keys-18/k.key" "$WORK/root-18" "$WORK/disk-18.img" > /dev/null ||
 	fail "mkkiwi.sh failed"

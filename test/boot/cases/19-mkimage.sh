@@ -7,9 +7,7 @@ set -eu
 require_module
 
 cli=$(verity_root_cli)
-make_cert "$WORK/keys-19" k "verity-root-test-mkimage"
-mkdir -p "$WORK/certs-19"
-cp "$WORK/keys-19/k.crt" "$WORK/certs-19/"
+make_trusted_cert 19 k "verity-root-test-mkimage"
 make_root "$WORK/root-19" mkimage-19
 "$cli" mkimage --root "$WORK/root-19" --out "$WORK/disk-19.img" \
 	--key "$WORK/keys-19/k.key" --cert "$WORK/keys-19/k.crt" > "$WORK/mkimage-19.log" 2>&1 ||

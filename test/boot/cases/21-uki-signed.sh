@@ -10,9 +10,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
 
-make_cert "$WORK/keys-21" uki "verity-root-test-UKI"
-mkdir -p "$WORK/certs-21"
-cp "$WORK/keys-21/uki.crt" "$WORK/certs-21/"
+make_trusted_cert 21 uki "verity-root-test-UKI"
 make_root "$WORK/root-21" uki-signed-21
 make_disk "$WORK/disk-21.img" "$WORK/root-21" --sign "$WORK/keys-21/uki.key" "$WORK/keys-21/uki.crt"
 CERTDIR=$WORK/certs-21 build_uki "$WORK/uki-21.efi" "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1"
