@@ -260,10 +260,10 @@ hf() {
 }
 
 inspects() {
-	local others8=() others32=() i q="$VR inspect --quick"
+	local others8=() others32=() q="$VR inspect --quick"
 	phase "figure 4: discovery cost, $HF_ROUNDS x $HF_RUNS runs each"
-	for i in $(seq 2 8); do others8+=("$WORK/other$i.img"); done
-	for i in $(seq 2 32); do others32+=("$WORK/other$i.img"); done
+	mapfile -t others8 < <(other_disks 8)
+	mapfile -t others32 < <(other_disks 32)
 	hf discover \
 		"p3=$q --certs $WORK/certs-rsa2048 $DISK" \
 		"p16=$q --certs $WORK/certs-rsa2048 $WORK/disk-p16.img" \

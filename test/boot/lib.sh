@@ -307,18 +307,23 @@ qemu_boot() {
 	echo "$log"
 }
 
-# qemu_disks DISK...: QEMU arguments (one per line) for read-only virtio disks, in
-# order (vda, vdb, ...). The PC bus has 30 free slots: beyond 8 disks, 8 share a slot
-# as functions of one device.
+# qemu_disks [--boot] DISK...: QEMU arguments (one per line) for read-only virtio disks,
+# in order (vda, vdb, ...). --boot: the first disk is the firmware's boot device
+# (bootindex=0). The PC bus has 30 free slots: beyond 8 disks, 8 share a slot as
+# functions of one device.
 qemu_disks() {
-	local d i=0
-	if [ "$#" -le 8 ]; then
+	local d i=0 boot= dev
+	[ "${1:-}" != --boot ] || { boot=1; shift; }
+	if [ "$#" -le 8 ] && [ -z "$boot" ]; then
 		for d in "$@"; do printf '%s\n' -drive "file=$d,if=virtio,format=raw,readonly=on"; done
 		return
 	fi
 	for d in "$@"; do
-		printf '%s\n' -drive "file=$d,if=none,id=vd$i,format=raw,readonly=on" -device \
-			"$(printf 'virtio-blk-pci,drive=vd%d,addr=0x%x.%x' "$i" $((2 + i / 8)) $((i % 8)))$([ $((i % 8)) -ne 0 ] || echo ,multifunction=on)"
+		dev=virtio-blk-pci,drive=vd$i
+		[ "$#" -le 8 ] || dev+=$(printf ',addr=0x%x.%x' $((2 + i / 8)) $((i % 8)))
+		[ "$#" -le 8 ] || [ $((i % 8)) -ne 0 ] || dev+=,multifunction=on
+		[ -z "$boot" ] || [ "$i" -ne 0 ] || dev+=,bootindex=0
+		printf '%s\n' -drive "file=$d,if=none,id=vd$i,format=raw,readonly=on" -device "$dev"
 		i=$((i + 1))
 	done
 }
@@ -464,7 +469,7 @@ make_esp() {
 # -kernel/-initrd/-append: the firmware finds and starts the UKI itself.
 # Prints the console log path like run_qemu; $WORK/NAME.rc as there.
 run_qemu_uefi() {
-	local name=$1 esp=$2 vars drives=() d i=0
+	local name=$1 esp=$2 vars drives=()
 	shift 2
 	if [ ! -f "$OVMF_CODE" ] || [ ! -f "$OVMF_VARS" ]; then
 		fail "$OVMF_CODE or $OVMF_VARS missing (install ovmf)"
@@ -473,11 +478,7 @@ run_qemu_uefi() {
 	vars=$WORK/$name.vars.fd
 	cp "$OVMF_VARS" "$vars"
 	# The ESP is the first (only indexed) boot device.
-	for d in "$esp" "$@"; do
-		drives+=(-drive "file=$d,if=none,id=disk$i,format=raw,readonly=on"
-			-device "virtio-blk-pci,drive=disk$i$([ "$i" -gt 0 ] || echo ,bootindex=0)")
-		i=$((i + 1))
-	done
+	mapfile -t drives < <(qemu_disks --boot "$esp" "$@")
 	qemu_boot "$name" qemu-uefi -m 1024 \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$vars" \
