@@ -19,7 +19,7 @@ DESTDIR    ?=
 
 B          ?= build
 CC         ?= cc
-PKGS       := blkid libcryptsetup libudev uuid json-c libcrypto fdisk
+PKGS       := blkid libcryptsetup devmapper libudev uuid json-c libcrypto fdisk
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS     ?= -O2 -g

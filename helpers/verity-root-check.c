@@ -2,6 +2,9 @@
 /* verity-root-check NAME DATA: after systemd-veritysetup attached NAME, read what mount
  * will read and ask the kernel for the dm-verity status, so corruption stops the boot now.
  * verity-root-check --failed NAME: as ExecStopPost=, explain why the attach failed. */
+#include <limits.h>
+
+#include "activate.h"
 #include "cmdline.h"
 #include "devcheck.h"
 #include "util.h"
@@ -36,10 +39,15 @@ int main(int argc, char **argv) {
                         program_invocation_short_name);
                 return 2;
         }
+        struct vr_verity_table want;
+        char table[PATH_MAX];
+        snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", argv[1]);
         vr_cmdline_init(&cmdline);
         r = vr_cmdline_read(NULL, &cmdline);
         if (r >= 0)
-                r = vr_check_active(argv[1], argv[2], cmdline.check_full);
+                r = vr_verity_table_load(table, &want);
+        if (r >= 0)
+                r = vr_check_active(argv[1], argv[2], &want, cmdline.check_full);
         vr_cmdline_done(&cmdline);
         return r < 0 ? 1 : 0;
 }

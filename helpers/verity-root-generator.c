@@ -40,11 +40,26 @@ static int add_dependency(const char *dir, const char *target, const char *kind,
         return 0;
 }
 
+/* One owner for /dev/mapper/NAME: a unit of another generator that would create it
+ * (gpt-auto's systemd-cryptsetup@root.service for a LUKS partition of the root type,
+ * which any disk can carry) is masked here, in the directory that takes precedence. */
+static int mask_unit(const char *dir, const char *unit) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", dir, unit);
+        if (symlink("/dev/null", path) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot mask %s: %s", path, strerror(errno));
+        return 0;
+}
+
 /* required: pulled in by veritysetup.target; otherwise started only when needed. */
 static int add_veritysetup_unit(const char *dir, const char *name, bool required) {
         char unit[128], content[4096];
         int r;
 
+        snprintf(unit, sizeof(unit), "systemd-cryptsetup@%s.service", name);
+        r = mask_unit(dir, unit);
+        if (r < 0)
+                return r;
         snprintf(unit, sizeof(unit), "systemd-veritysetup@%s.service", name);
         snprintf(content, sizeof(content),
                  "[Unit]\n"

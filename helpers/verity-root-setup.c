@@ -90,13 +90,32 @@ static int start_usr_if_present(const struct vr_partition_list *parts, const str
         return 0;
 }
 
+/* An existing /dev/mapper/TARGET is only acceptable when it is the verified device (a
+ * restarted unit): returns 1 then, 0 when there is none, <0 (logged) otherwise. */
+static int check_existing_device(const struct vr_verity_table *want) {
+        _cleanup_(vr_dm_device_done) struct vr_dm_device d = {};
+        int r = vr_dm_query(arg_target, &d);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "cannot read the device-mapper table of /dev/mapper/%s: %s", arg_target,
+                                       strerror(-r));
+        r = vr_dm_verify_verity(arg_target, want, NULL);
+        if (r < 0)
+                return log_error_errno(r, "refusing to boot: /dev/mapper/%s was created by something other than "
+                                       "verity-root", arg_target);
+        log_notice("/dev/mapper/%s is already active with the verified dm-verity table", arg_target);
+        return 1;
+}
+
 static int run(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
         _cleanup_(vr_trust_store_done) struct vr_trust_store trust = {};
         struct vr_verdict v = {};
         bool usr = streq(arg_target, "usr");
-        char env[128], marker[128];
+        struct vr_verity_table want;
+        char env[128], marker[128], table[128];
         int r;
 
         vr_cmdline_init(&cmdline);
@@ -130,15 +149,25 @@ static int run(int argc, char **argv) {
 
         snprintf(env, sizeof(env), VR_RUNDIR "/%s.env", arg_target);
         snprintf(marker, sizeof(marker), VR_RUNDIR "/%s.activated", arg_target);
+        snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", arg_target);
         bool handoff = !arg_activate && vr_handoff_possible(&v);
         const char *user_options = usr ? cmdline.usr_options : cmdline.root_options;
+        int active = vr_expected_table(&v, &cmdline, user_options, &want);
+        if (active >= 0)
+                active = check_existing_device(&want);
+        if (active < 0) {
+                vr_verdict_done(&v);
+                return active;
+        }
         r = vr_write_handoff_env(env, &v, &cmdline, user_options, handoff);
+        if (r >= 0)
+                r = vr_verity_table_save(table, &want);
         if (r >= 0 && !usr && vr_cmdline_auto_usr(&cmdline))
                 r = start_usr_if_present(&parts, &v);
         if (r >= 0 && !handoff) {
-                r = vr_activate(arg_target, &v, &cmdline, user_options);
+                r = active ? 0 : vr_activate(arg_target, &v, &cmdline, user_options);
                 if (r >= 0)
-                        r = vr_check_active(arg_target, v.data->node, cmdline.check_full);
+                        r = vr_check_active(arg_target, v.data->node, &want, cmdline.check_full);
                 if (r >= 0) {
                         FILE *f = fopen(marker, "we");
                         if (f)

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "activate.h"
+#include "hashtree.h"
 #include "util.h"
 
 bool vr_handoff_possible(const struct vr_verdict *v) {
@@ -89,34 +90,71 @@ static int decode_signature(const char *b64, unsigned char **ret, size_t *ret_le
         return 0;
 }
 
-/* The flag words of systemd.verity_*_options= that libcryptsetup can honour directly. */
-static uint32_t option_flags(const char *options) {
-        static const struct {
-                const char *word;
-                uint32_t flag;
-        } table[] = {
-                { "ignore-corruption", CRYPT_ACTIVATE_IGNORE_CORRUPTION },
-                { "restart-on-corruption", CRYPT_ACTIVATE_RESTART_ON_CORRUPTION },
-                { "panic-on-corruption", CRYPT_ACTIVATE_PANIC_ON_CORRUPTION },
-                { "ignore-zero-blocks", CRYPT_ACTIVATE_IGNORE_ZERO_BLOCKS },
-                { "check-at-most-once", CRYPT_ACTIVATE_CHECK_AT_MOST_ONCE },
-        };
-        uint32_t flags = 0;
+/* The words of systemd.verity_*_options= that change the dm-verity table, as
+ * libcryptsetup flags (for our own activation) and as the table options they become. */
+static const struct {
+        const char *word;
+        uint32_t crypt_flag;
+        unsigned table_flag;
+} option_words[] = {
+        { "ignore-corruption", CRYPT_ACTIVATE_IGNORE_CORRUPTION, VR_TABLE_IGNORE_CORRUPTION },
+        { "restart-on-corruption", CRYPT_ACTIVATE_RESTART_ON_CORRUPTION, VR_TABLE_RESTART_ON_CORRUPTION },
+        { "panic-on-corruption", CRYPT_ACTIVATE_PANIC_ON_CORRUPTION, VR_TABLE_PANIC_ON_CORRUPTION },
+        { "ignore-zero-blocks", CRYPT_ACTIVATE_IGNORE_ZERO_BLOCKS, VR_TABLE_IGNORE_ZERO_BLOCKS },
+        { "check-at-most-once", CRYPT_ACTIVATE_CHECK_AT_MOST_ONCE, VR_TABLE_CHECK_AT_MOST_ONCE },
+        { "fec-device", 0, VR_TABLE_FEC },
+};
+
+/* ORs the crypt or table flags of every word of options ("word" or "word=value"). */
+static unsigned option_flags(const char *options, bool table) {
+        unsigned flags = 0;
         for (const char *p = options ?: ""; *p;) {
                 size_t len = strcspn(p, ",");
-                for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                        if (strlen(table[i].word) == len && strncmp(p, table[i].word, len) == 0)
-                                flags |= table[i].flag;
+                size_t key = strcspn(p, ",=");
+                for (size_t i = 0; i < ELEMENTSOF(option_words); i++)
+                        if (strlen(option_words[i].word) == (key < len ? key : len) &&
+                            strncmp(p, option_words[i].word, strlen(option_words[i].word)) == 0)
+                                flags |= table ? option_words[i].table_flag : option_words[i].crypt_flag;
                 p += len;
                 p += *p == ',';
         }
         return flags;
 }
 
+int vr_expected_table(const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options,
+                      struct vr_verity_table *t) {
+        *t = (struct vr_verity_table) {
+                .version = v->params.hash_type,
+                .data_dev = v->data->devnum,
+                .hash_dev = v->hash->devnum,
+                .data_block_size = v->params.data_block_size,
+                .hash_block_size = v->params.hash_block_size,
+                .data_blocks = v->params.data_blocks,
+                .hash_start = vr_hashtree_start(&v->params) / v->params.hash_block_size,
+                .options = option_flags(user_options, true),
+        };
+        if (t->data_dev == 0 || t->hash_dev == 0)
+                return log_error_errno(ENODEV, "the verified partitions %s and %s have no block device number",
+                                       v->data->node, v->hash->node);
+        snprintf(t->algorithm, sizeof(t->algorithm), "%s", v->params.algorithm);
+        snprintf(t->digest, sizeof(t->digest), "%s", v->roothash_hex);
+        if (v->params.salt_size == 0)
+                snprintf(t->salt, sizeof(t->salt), "-");
+        else
+                vr_hex_encode(v->params.salt, v->params.salt_size, t->salt);
+        if (c->corruption == VR_CORRUPTION_RESTART)
+                t->options |= VR_TABLE_RESTART_ON_CORRUPTION;
+        else if (c->corruption == VR_CORRUPTION_PANIC)
+                t->options |= VR_TABLE_PANIC_ON_CORRUPTION;
+        if (c->kernel_sig && v->signature_base64)
+                t->options |= VR_TABLE_ROOT_HASH_SIG;
+        return 0;
+}
+
 int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options) {
         struct crypt_device *cd = NULL;
         struct crypt_params_verity params = { .hash_area_offset = v->params.hash_offset };
-        uint32_t flags = CRYPT_ACTIVATE_READONLY | option_flags(user_options);
+        uint32_t flags = CRYPT_ACTIVATE_READONLY | option_flags(user_options, false);
         _cleanup_free_ unsigned char *sig = NULL;
         size_t sig_len = 0;
         int r;

@@ -4,6 +4,7 @@
 
 #include "cmdline.h"
 #include "discover.h"
+#include "dmtable.h"
 
 #define VR_RUNDIR "/run/verity-root"
 
@@ -21,3 +22,8 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
  * rd.verity.kernel_sig= and the flag words of user_options (systemd.verity_*_options=).
  * Logs naming the device on failure. */
 int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options);
+
+/* The dm-verity table that opening v must produce, with the options rd.verity.* and
+ * user_options ask for: what the active /dev/mapper/NAME is compared with. */
+int vr_expected_table(const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options,
+                      struct vr_verity_table *t);

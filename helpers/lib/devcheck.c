@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <libcryptsetup.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/fs.h>
 
 #include "devcheck.h"
@@ -82,19 +84,30 @@ static int kernel_saw_corruption(const char *name) {
         return !!(cad.flags & CRYPT_ACTIVATE_CORRUPTED);
 }
 
-int vr_check_active(const char *name, const char *data, bool full) {
+int vr_check_active(const char *name, const char *data, const struct vr_verity_table *want, bool full) {
         char node[64];
         _cleanup_close_ int fd = -1;
         _cleanup_free_ unsigned char *buf = NULL;
         uint64_t size = 0, bad = 0;
+        struct stat st;
+        dev_t devnum;
         int r;
 
+        /* Whoever created /dev/mapper/NAME, it must be the device that was verified. */
+        r = vr_dm_verify_verity(name, want, &devnum);
+        if (r < 0)
+                return r;
         r = dm_node_by_name(name, node, sizeof(node));
         if (r < 0)
                 return log_error_errno(r, "/dev/mapper/%s is not active after activation", name);
         fd = open(node, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(errno, "cannot open %s (/dev/mapper/%s): %s", node, name, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "cannot stat %s: %s", node, strerror(errno));
+        if (!S_ISBLK(st.st_mode) || st.st_rdev != devnum)
+                return log_error_errno(EBADMSG, "%s is not the device-mapper device %u:%u that was checked as "
+                                       "/dev/mapper/%s: refusing it", node, major(devnum), minor(devnum), name);
         if (ioctl(fd, BLKGETSIZE64, &size) < 0)
                 return log_error_errno(errno, "cannot get the size of %s: %s", node, strerror(errno));
         buf = malloc(CHUNK);

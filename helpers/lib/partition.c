@@ -5,6 +5,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "dps.h"
 #include "partition.h"
@@ -363,7 +364,10 @@ int vr_partition_from_device(struct udev_device *d, struct vr_partition *out) {
         if (!disk)
                 return log_error_errno(ENODEV, "The disk of partition %s has no device node", node);
 
-        return vr_partition_from_udev_props(&props, node, disk, out);
+        int r = vr_partition_from_udev_props(&props, node, disk, out);
+        if (r >= 0)
+                out->devnum = udev_device_get_devnum(d);
+        return r;
 }
 
 int vr_partitions_from_udev(struct vr_partition_list *list) {
@@ -452,6 +456,16 @@ int vr_partition_open(const struct vr_partition *p, struct vr_region *region, ch
         fd = open(p->node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return log_error_errno(errno, "Failed to open %s for %s: %s", p->node, what, strerror(errno));
+
+        /* What is read here must be the device the kernel table will name later. */
+        if (p->devnum != 0) {
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return log_error_errno(errno, "Failed to stat %s: %s", p->node, strerror(errno));
+                if (!S_ISBLK(st.st_mode) || st.st_rdev != p->devnum)
+                        return log_error_errno(ENXIO, "%s is no longer the block device %u:%u that udev listed as %s",
+                                               p->node, major(p->devnum), minor(p->devnum), what);
+        }
 
         /* A truncated image would otherwise show up later as a bare short read. */
         r = node_size(fd, &size);

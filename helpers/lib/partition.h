@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "id128.h"
 #include "udev-util.h"
@@ -19,6 +20,7 @@ struct vr_partition {
         uint64_t flags;        /* GPT attribute bits */
         uint64_t offset;       /* start on the disk, bytes */
         uint64_t size;         /* bytes */
+        dev_t devnum;          /* the partition's block device at boot (udev), 0 for images */
 };
 
 struct vr_partition_list {
