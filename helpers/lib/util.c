@@ -75,9 +75,9 @@ char *vr_escape(const char *s, unsigned flags, char *buf, size_t len) {
                 return buf;
         room = len - 1;
         /* A cut string keeps room for the mark, so nobody takes it for the whole value. */
-        bool fits = escaped_length(s, flags) <= room;
-        if (!fits)
-                room = room >= strlen(cut) ? room - strlen(cut) : 0;
+        bool mark = escaped_length(s, flags) > room && room >= strlen(cut);
+        if (mark)
+                room -= strlen(cut);
         for (; *p; p++) {
                 char e[4];
                 size_t k = escape_byte(*p, flags, e);
@@ -86,7 +86,7 @@ char *vr_escape(const char *s, unsigned flags, char *buf, size_t len) {
                 memcpy(buf + n, e, k);
                 n += k;
         }
-        if (!fits && n + strlen(cut) < len) {
+        if (mark) {
                 memcpy(buf + n, cut, strlen(cut));
                 n += strlen(cut);
         }
