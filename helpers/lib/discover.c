@@ -35,10 +35,13 @@ const char *vr_hash_source_to_string(enum vr_hash_source s) {
 }
 
 int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
+        char reason[sizeof(v->reason)];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+        vsnprintf(reason, sizeof(reason), fmt, ap);
         va_end(ap);
+        /* The reason is printed at boot and by inspect: nothing from a disk may reach it raw. */
+        vr_escape(reason, 0, v->reason, sizeof(v->reason));
         v->error = error < 0 ? error : -error;
         return v->error;
 }

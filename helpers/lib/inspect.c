@@ -119,47 +119,69 @@ static void progress_tty(uint64_t done, uint64_t total, void *userdata) {
         }
 }
 
+/* Every line of the report goes through here: it shows labels, reasons and signer names,
+ * all of which may come from a disk. */
+_printf_(1, 2) static void print_line(const char *fmt, ...) {
+        char raw[4096], line[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
+        va_end(ap);
+        puts(vr_escape(raw, 0, line, sizeof(line)));
+}
+
 static void print_partitions(const struct vr_partition_list *parts) {
-        printf("%-4s %-26s %-36s %-20s %10s  %s\n", "#", "TYPE", "PARTUUID", "LABEL", "SIZE", "FLAGS");
+        print_line("%-4s %-26s %-36s %-20s %10s  %s", "#", "TYPE", "PARTUUID", "LABEL", "SIZE", "FLAGS");
         const char *disk = NULL;
         for (size_t i = 0; i < parts->n; i++) {
                 const struct vr_partition *p = &parts->items[i];
-                char role[64];
+                char role[64], label[160];
                 if (!streq_ptr(disk, p->disk)) {
                         disk = p->disk;
-                        printf("%s:\n", disk);
+                        print_line("%s:", disk);
                 }
-                printf("%-4u %-26s " VR_ID128_FORMAT_STR " %-20s %10" PRIu64 "  %s%s%s\n", p->partno,
-                       role_name(p, role, sizeof(role)), VR_ID128_FORMAT_VAL(p->uuid), p->label ?: "-", p->size,
-                       p->flags & VR_GPT_FLAG_NO_AUTO ? "no-auto " : "", p->flags & VR_GPT_FLAG_READ_ONLY ? "read-only " : "",
-                       p->flags & VR_GPT_FLAG_GROWFS ? "growfs" : "");
+                print_line("%-4u %-26s " VR_ID128_FORMAT_STR " %-20s %10" PRIu64 "  %s%s%s", p->partno,
+                           role_name(p, role, sizeof(role)), VR_ID128_FORMAT_VAL(p->uuid),
+                           p->label ? vr_escape(p->label, VR_ESCAPE_QUOTED, label, sizeof(label)) : "-", p->size,
+                           p->flags & VR_GPT_FLAG_NO_AUTO ? "no-auto " : "",
+                           p->flags & VR_GPT_FLAG_READ_ONLY ? "read-only " : "",
+                           p->flags & VR_GPT_FLAG_GROWFS ? "growfs" : "");
         }
 }
 
 static void print_verdict(const char *name, const struct vr_verdict *v, bool deep, bool kiwi) {
         char d[256];
+        print_line("%s", "");
         if (v->error < 0) {
-                printf("\n%s: would NOT boot: %s\n", name, v->reason);
+                print_line("%s: would NOT boot: %s", name, v->reason);
                 if (kiwi)
-                        printf("  layout:     kiwi\n");
+                        print_line("  layout:     kiwi");
                 return;
         }
-        printf("\n%s: would boot\n", name);
+        print_line("%s: would boot", name);
         if (kiwi)
-                printf("  layout:     kiwi (metadata in the last 4 KiB of the partition, hash tree %s at byte %" PRIu64 ")\n",
-                       v->params.no_superblock ? "without superblock" : "with superblock", v->params.hash_offset);
-        printf("  data:       %s\n", vr_partition_describe(v->data, d, sizeof(d)));
+                print_line("  layout:     kiwi (metadata in the last 4 KiB of the partition, hash tree %s at byte %" PRIu64 ")",
+                           v->params.no_superblock ? "without superblock" : "with superblock", v->params.hash_offset);
+        print_line("  data:       %s", vr_partition_describe(v->data, d, sizeof(d)));
         if (v->appended)
-                printf("  hash:       appended to the data partition at byte %" PRIu64 "\n", v->params.hash_offset);
+                print_line("  hash:       appended to the data partition at byte %" PRIu64, v->params.hash_offset);
         else
-                printf("  hash:       %s\n", vr_partition_describe(v->hash, d, sizeof(d)));
-        printf("  root hash:  %s (%s, from %s)\n", v->roothash_hex, v->params.algorithm,
-               v->source == VR_HASH_SOURCE_CMDLINE ? "the command line" : "a verified signature");
-        printf("  signature:  %s\n", v->signature_status[0] ? v->signature_status : "none");
+                print_line("  hash:       %s", vr_partition_describe(v->hash, d, sizeof(d)));
+        print_line("  root hash:  %s (%s, from %s)", v->roothash_hex, v->params.algorithm,
+                   v->source == VR_HASH_SOURCE_CMDLINE ? "the command line" : "a verified signature");
+        print_line("  signature:  %s", v->signature_status[0] ? v->signature_status : "none");
         if (v->choice[0])
-                printf("  choice:     %s\n", v->choice);
-        printf("  checked:    %s\n", deep ? "every data block matches the hash tree"
-                                          : "top of the hash tree only (--quick)");
+                print_line("  choice:     %s", v->choice);
+        print_line("  checked:    %s", deep ? "every data block matches the hash tree"
+                                            : "top of the hash tree only (--quick)");
+}
+
+/* Every string of the document goes through here: json-c passes bytes >= 0x80 on as they
+ * are, and a label that is not UTF-8 would make the document invalid JSON. */
+static json_object *json_text(const char *s, unsigned flags) {
+        _cleanup_free_ char *e = s ? vr_escape_alloc(s, flags) : NULL;
+        return e ? json_object_new_string(e) : NULL;
 }
 
 static json_object *partition_json(const struct vr_partition *p) {
@@ -167,14 +189,14 @@ static json_object *partition_json(const struct vr_partition *p) {
         json_object *o = json_object_new_object();
         vr_id128_to_string(p->uuid, uuid);
         snprintf(flags, sizeof(flags), "0x%016" PRIx64, p->flags);
-        json_object_object_add(o, "disk", json_object_new_string(p->disk));
+        json_object_object_add(o, "disk", json_text(p->disk, 0));
         json_object_object_add(o, "partno", json_object_new_int(p->partno));
         json_object_object_add(o, "role", json_object_new_string(role_name(p, role, sizeof(role))));
         char type[VR_ID128_STRING_MAX];
-        json_object_object_add(o, "type", json_object_new_string(vr_id128_to_string(p->type, type)));
-        json_object_object_add(o, "partuuid", json_object_new_string(uuid));
-        json_object_object_add(o, "label", p->label ? json_object_new_string(p->label) : NULL);
-        json_object_object_add(o, "flags", json_object_new_string(flags));
+        json_object_object_add(o, "type", json_text(vr_id128_to_string(p->type, type), 0));
+        json_object_object_add(o, "partuuid", json_text(uuid, 0));
+        json_object_object_add(o, "label", json_text(p->label, VR_ESCAPE_QUOTED));
+        json_object_object_add(o, "flags", json_text(flags, 0));
         json_object_object_add(o, "offset", json_object_new_int64((int64_t) p->offset));
         json_object_object_add(o, "size", json_object_new_int64((int64_t) p->size));
         return o;
@@ -182,35 +204,35 @@ static json_object *partition_json(const struct vr_partition *p) {
 
 static json_object *partuuid_json(const struct vr_partition *p) {
         char uuid[VR_ID128_STRING_MAX];
-        return p ? json_object_new_string(vr_id128_to_string(p->uuid, uuid)) : NULL;
+        return p ? json_text(vr_id128_to_string(p->uuid, uuid), 0) : NULL;
 }
 
 static json_object *verdict_json(const struct vr_verdict *v, bool deep, bool kiwi) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "bootable", json_object_new_boolean(v->error >= 0));
-        json_object_object_add(o, "reason", v->error < 0 ? json_object_new_string(v->reason) : NULL);
+        json_object_object_add(o, "reason", v->error < 0 ? json_text(v->reason, 0) : NULL);
         json_object_object_add(o, "errno", json_object_new_int(-v->error));
         if (kiwi)
-                json_object_object_add(o, "layout", json_object_new_string("kiwi"));
+                json_object_object_add(o, "layout", json_text("kiwi", 0));
         if (v->error < 0)
                 return o;
         json_object_object_add(o, "data", partuuid_json(v->data));
         json_object_object_add(o, "hash", partuuid_json(v->hash));
         json_object_object_add(o, "signature", partuuid_json(v->sig));
         if (!kiwi)
-                json_object_object_add(o, "layout", json_object_new_string(v->appended ? "appended" : "split"));
+                json_object_object_add(o, "layout", json_text(v->appended ? "appended" : "split", 0));
         else
                 json_object_object_add(o, "superblock", json_object_new_boolean(!v->params.no_superblock));
         json_object_object_add(o, "hash_offset", json_object_new_int64((int64_t) v->params.hash_offset));
-        json_object_object_add(o, "roothash", json_object_new_string(v->roothash_hex));
-        json_object_object_add(o, "algorithm", json_object_new_string(v->params.algorithm));
+        json_object_object_add(o, "roothash", json_text(v->roothash_hex, 0));
+        json_object_object_add(o, "algorithm", json_text(v->params.algorithm, 0));
         json_object_object_add(o, "data_block_size", json_object_new_int((int32_t) v->params.data_block_size));
         json_object_object_add(o, "hash_block_size", json_object_new_int((int32_t) v->params.hash_block_size));
         json_object_object_add(o, "data_blocks", json_object_new_int64((int64_t) v->params.data_blocks));
-        json_object_object_add(o, "hash_source", json_object_new_string(vr_hash_source_to_string(v->source)));
-        json_object_object_add(o, "signature_status", json_object_new_string(v->signature_status));
-        json_object_object_add(o, "choice", v->choice[0] ? json_object_new_string(v->choice) : NULL);
-        json_object_object_add(o, "checked", json_object_new_string(deep ? "full" : "quick"));
+        json_object_object_add(o, "hash_source", json_text(vr_hash_source_to_string(v->source), 0));
+        json_object_object_add(o, "signature_status", json_text(v->signature_status, 0));
+        json_object_object_add(o, "choice", v->choice[0] ? json_text(v->choice, 0) : NULL);
+        json_object_object_add(o, "checked", json_text(deep ? "full" : "quick", 0));
         return o;
 }
 

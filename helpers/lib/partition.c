@@ -414,7 +414,7 @@ int vr_partitions_from_udev(struct vr_partition_list *list) {
 }
 
 const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len) {
-        char uuid[VR_ID128_STRING_MAX], type[64];
+        char uuid[VR_ID128_STRING_MAX], type[64], label[80];
         const char *arch;
         enum vr_part_role role;
 
@@ -424,8 +424,11 @@ const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_
                 char t[VR_ID128_STRING_MAX];
                 snprintf(type, sizeof(type), "type %s", vr_id128_to_string(p->type, t));
         }
+        /* The label is the attacker's: escaped, and cut short so PARTUUID and disk always fit. */
+        if (p->label)
+                vr_escape(p->label, VR_ESCAPE_QUOTED, label, sizeof(label));
         snprintf(buf, len, "partition %u%s%s%s (%s, PARTUUID=%s) on %s", p->partno, p->label ? " \"" : "",
-                 p->label ?: "", p->label ? "\"" : "", type, vr_id128_to_string(p->uuid, uuid),
+                 p->label ? label : "", p->label ? "\"" : "", type, vr_id128_to_string(p->uuid, uuid),
                  p->disk ?: "?");
         return buf;
 }

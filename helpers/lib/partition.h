@@ -78,5 +78,6 @@ void vr_partition_list_done(struct vr_partition_list *list);
  * what is a caller-owned name buffer of at least 256 bytes that the region points to. */
 int vr_partition_open(const struct vr_partition *p, struct vr_region *region, char *what, size_t whatlen);
 
-/* "partition 3 (root-verity, PARTUUID=...) on disk.img" into buf. */
+/* "partition 3 "label" (root-verity, PARTUUID=...) on disk.img" into buf; the label escaped
+ * with VR_ESCAPE_QUOTED and cut to fit. */
 const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len);

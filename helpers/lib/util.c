@@ -24,14 +24,80 @@ int vr_log_internal(int level, int error, const char *fmt, ...) {
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
 
+        /* Messages carry labels, paths and fields read from disks: no byte of them may reach
+         * the console raw. Escaped text is printable ASCII, so this keeps it as it is. */
+        char line[sizeof(last_error)];
+        vr_escape(buf, 0, line, sizeof(line));
         if (level <= VR_LOG_ERR)
-                memcpy(last_error, buf, sizeof(buf));
+                memcpy(last_error, line, sizeof(line));
         /* In the initrd our units send stderr to the journal and the console. */
         if (level <= log_max_level && capture_depth == 0)
-                fprintf(stderr, "%s: %s\n", log_prefix, buf);
+                fprintf(stderr, "%s: %s\n", log_prefix, line);
 
         error = error < 0 ? -error : error;
         return -error;
+}
+
+/* Writes the escaped form of c to out; returns its length (1, 2 or 4). */
+static size_t escape_byte(unsigned char c, unsigned flags, char out[static 4]) {
+        static const char digits[] = "0123456789abcdef";
+
+        if ((flags & VR_ESCAPE_QUOTED) && (c == '\\' || c == '"')) {
+                out[0] = '\\';
+                out[1] = (char) c;
+                return 2;
+        }
+        if (c >= 0x20 && c < 0x7f) {
+                out[0] = (char) c;
+                return 1;
+        }
+        out[0] = '\\';
+        out[1] = 'x';
+        out[2] = digits[c >> 4];
+        out[3] = digits[c & 15];
+        return 4;
+}
+
+static size_t escaped_length(const char *s, unsigned flags) {
+        char e[4];
+        size_t n = 0;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                n += escape_byte(*p, flags, e);
+        return n;
+}
+
+char *vr_escape(const char *s, unsigned flags, char *buf, size_t len) {
+        static const char cut[] = "...";
+        const unsigned char *p = (const unsigned char *) s;
+        size_t room, n = 0;
+
+        if (len == 0)
+                return buf;
+        room = len - 1;
+        /* A cut string keeps room for the mark, so nobody takes it for the whole value. */
+        bool mark = escaped_length(s, flags) > room && room >= strlen(cut);
+        if (mark)
+                room -= strlen(cut);
+        for (; *p; p++) {
+                char e[4];
+                size_t k = escape_byte(*p, flags, e);
+                if (n + k > room)
+                        break;
+                memcpy(buf + n, e, k);
+                n += k;
+        }
+        if (mark) {
+                memcpy(buf + n, cut, strlen(cut));
+                n += strlen(cut);
+        }
+        buf[n] = 0;
+        return buf;
+}
+
+char *vr_escape_alloc(const char *s, unsigned flags) {
+        size_t len = escaped_length(s, flags) + 1;
+        char *buf = malloc(len);
+        return buf ? vr_escape(s, flags, buf, len) : NULL;
 }
 
 static int hexval(char c) {

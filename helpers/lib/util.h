@@ -64,6 +64,19 @@ static inline const char *startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 
+/* For vr_escape: the value is shown between double quotes, so a backslash and a double
+ * quote are escaped too (\\ and \"): a label can neither fake an escape nor end its quotes. */
+#define VR_ESCAPE_QUOTED 1u
+
+/* Copies s into buf (len bytes, always NUL-terminated) with every byte that is not printable
+ * ASCII (control characters, DEL, bytes >= 0x80) written as \xNN: bytes from a disk must not
+ * drive the terminal or start a line of their own. Without VR_ESCAPE_QUOTED a string that is
+ * already escaped comes out unchanged. What does not fit is cut at an escape boundary and
+ * marked with "...". Returns buf. */
+char *vr_escape(const char *s, unsigned flags, char *buf, size_t len);
+/* The same, allocated; NULL when out of memory. */
+char *vr_escape_alloc(const char *s, unsigned flags);
+
 /* Hex helpers shared by root hashes, salts and fingerprints.
  * vr_hex_decode accepts upper and lower case; returns -EINVAL on any other character
  * or odd length. vr_hex_encode writes lowercase, NUL-terminated (2*len+1 bytes). */

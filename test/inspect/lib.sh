@@ -39,6 +39,15 @@ check_json() { # NAME JQ-EXPRESSION(must print true) -- inspect args
     else fail "$name" "jq '$expr' is not true"; fi
 }
 
+check_printable() { # NAME -- inspect args: every output byte is printable ASCII or a newline
+    local name=$1
+    shift 2
+    selected "$name" || return 0
+    run inspect "$@"
+    if LC_ALL=C grep -q '[^[:print:]]' <<< "$out"; then fail "$name" "output has a byte that is not printable ASCII"
+    else pass "$name"; fi
+}
+
 # The closing line that test/run-tests.sh reads; exit status 1 when anything failed.
 summary() {
     if [ "$skipped" -gt 0 ]; then

@@ -149,6 +149,47 @@ mk twin --sign "$W/certs/alpha.key" "$W/certs/alpha.crt"
 check ambiguous-signed 1 "ambiguous: 2 signed root candidates" -- "$W/signed.img" "$W/twin.img" "${C[@]}"
 rm -f "$W/root/blob3"
 
+# --- labels from the disk reach the terminal escaped ---------------------------
+# set_gpt_name IMAGE N HEX: writes raw UTF-16LE bytes as the GPT name of partition N and
+# fixes the CRCs (sfdisk refuses names that are not valid UTF-8).
+set_gpt_name() {
+    python3 - "$@" << 'EOF'
+import struct, sys, zlib
+path, n, name = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+with open(path, "r+b") as f:
+    f.seek(512)
+    hdr = bytearray(f.read(92))
+    lba, count, size = struct.unpack_from("<QII", hdr, 72)
+    f.seek(lba * 512)
+    entries = bytearray(f.read(count * size))
+    entries[(n - 1) * size + 56:(n - 1) * size + 128] = name.ljust(72, b"\0")
+    struct.pack_into("<I", hdr, 88, zlib.crc32(entries))
+    struct.pack_into("<I", hdr, 16, 0)
+    struct.pack_into("<I", hdr, 16, zlib.crc32(hdr))
+    f.seek(512)
+    f.write(hdr)
+    f.seek(lba * 512)
+    f.write(entries)
+EOF
+}
+
+mk escape --sign "$W/certs/alpha.key" "$W/certs/alpha.crt" --label $'evil\e[31m\\red'
+check escape-label-text 0 'evil\\x1b\[31m\\\\red-verity" \(root-verity' -- "$W/escape.img" "${C[@]}"
+check_printable escape-label-raw -- "$W/escape.img" "${C[@]}"
+check escape-label-refusal 1 'NOT boot: partition 3 "evil\\x1b\[31m\\\\red-verity-sig"' -- "$W/escape.img" --certs "$W/empty"
+check_printable escape-refusal-raw -- "$W/escape.img" --certs "$W/empty"
+check_json escape-label-json '.bootable and .partitions[0].label == "evil\\x1b[31m\\\\red"' -- "$W/escape.img" "${C[@]}"
+check_printable escape-json-raw -- --json "$W/escape.img" "${C[@]}"
+# Not UTF-8 once libblkid decodes it: "x" ESC "[1m", a lone UTF-16 surrogate, "y".
+if command -v python3 > /dev/null; then
+    cp "$W/plain.img" "$W/surrogate.img"
+    set_gpt_name "$W/surrogate.img" 1 78001b005b0031006d0000d87900
+    check_json escape-surrogate-json '.partitions[0].label | test("^x\\\\x1b\\[1m\\\\x.*y$")' -- "$W/surrogate.img" --roothash "$plain_ROOTHASH"
+    check_printable escape-surrogate-raw -- --json "$W/surrogate.img" --roothash "$plain_ROOTHASH"
+else
+    skip escape-surrogate "no python3 to write a raw GPT name"
+fi
+
 # --- not a DPS disk -----------------------------------------------------------
 truncate -s 1M "$W/zero.img"
 check no-gpt 1 "No GPT partition table on .*zero.img" -- "$W/zero.img"

@@ -199,6 +199,36 @@ static void test_explicit_same_device_is_appended(void **state) {
         vr_partition_list_done(&parts);
 }
 
+static bool printable(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p >= 0x7f)
+                        return false;
+        return true;
+}
+
+/* A refusal is printed on the console at boot: the label in it comes escaped. */
+static void test_refusal_escapes_label(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .sig = VR_SIG_OPTIONAL };
+
+        load(&parts, img_a, NULL);
+        assert_true(parts.n >= 2);
+        free(parts.items[1].label);
+        parts.items[1].label = strdup("evil\x1b[31m\n\xff");
+        assert_non_null(parts.items[1].label);
+        assert_true(vr_discover(&parts, &cfg, &v) < 0);
+        assert_non_null(strstr(v.reason, "partition 2 \"evil\\x1b[31m\\x0a\\xff\" (root-verity-x86-64"));
+        assert_true(printable(v.reason));
+
+        /* Whatever a caller passes in, e.g. a message it did not format itself. */
+        assert_int_equal(vr_verdict_refuse(&v, EBADMSG, "%s: %s", "sig", "\x1b]0;x\a\r"), -EBADMSG);
+        assert_string_equal(v.reason, "sig: \\x1b]0;x\\x07\\x0d");
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
@@ -207,6 +237,7 @@ int main(void) {
                 cmocka_unit_test(test_explicit_hash_device),
                 cmocka_unit_test(test_explicit_same_device_is_appended),
                 cmocka_unit_test(test_disk_find_target),
+                cmocka_unit_test(test_refusal_escapes_label),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

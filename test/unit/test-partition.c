@@ -235,6 +235,28 @@ static void test_describe(void **state) {
         assert_string_equal(buf, "partition 3");
 }
 
+/* A label is the attacker's: escaped, and never long enough to push out PARTUUID and disk. */
+static void test_describe_escapes_label(void **state) {
+        struct vr_partition p = {
+                .partno = 3,
+                .type = id(ROOT_VERITY_X86_64),
+                .uuid = id(UUID_B),
+                .label = (char *) "a\x1b[31m\nb\xff\"c\\",
+                .disk = (char *) "disk.img",
+        };
+        char buf[256], label[109];
+
+        assert_string_equal(vr_partition_describe(&p, buf, sizeof(buf)),
+                            "partition 3 \"a\\x1b[31m\\x0ab\\xff\\\"c\\\\\" (root-verity-x86-64, PARTUUID=" UUID_B
+                            ") on disk.img");
+        /* 36 UTF-16 characters of a GPT name are at most 108 bytes of UTF-8. */
+        memset(label, 0xff, sizeof(label) - 1);
+        label[sizeof(label) - 1] = 0;
+        p.label = label;
+        vr_partition_describe(&p, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "\\xff...\" (root-verity-x86-64, PARTUUID=" UUID_B ") on disk.img"));
+}
+
 static void test_open(void **state) {
         const char *img = make_dps_image();
         struct vr_partition_list list = {};
@@ -437,6 +459,7 @@ int main(void) {
                 cmocka_unit_test(test_image_truncated),
                 cmocka_unit_test(test_image_no_protective_mbr),
                 cmocka_unit_test(test_describe),
+                cmocka_unit_test(test_describe_escapes_label),
                 cmocka_unit_test(test_open),
                 cmocka_unit_test(test_list_append),
                 cmocka_unit_test(test_udev_props_good),
