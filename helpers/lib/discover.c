@@ -34,6 +34,12 @@ const char *vr_hash_source_to_string(enum vr_hash_source s) {
         }
 }
 
+const char *vr_verdict_label_version(const struct vr_verdict *v) {
+        if (v->error < 0 || v->kiwi || v->source != VR_HASH_SOURCE_SIGNATURE || !v->data)
+                return NULL;
+        return vr_label_version(v->data->label);
+}
+
 int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
