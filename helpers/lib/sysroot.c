@@ -73,7 +73,7 @@ static int os_release_value(const char *p, const char *end, char *out, size_t si
                         ch = *++p;
                 else if (!quote && (ch == ' ' || ch == '\t'))
                         break;
-                if (n + 1 >= size)
+                if (ch == '\0' || n + 1 >= size)
                         return -EBADMSG;
                 out[n++] = ch;
         }
