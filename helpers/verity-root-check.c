@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* verity-root-check NAME DATA: after systemd-veritysetup attached NAME, read what mount
  * will read and ask the kernel for the dm-verity status, so corruption stops the boot now.
- * verity-root-check --failed NAME: as ExecStopPost=, explain why the attach failed. */
+ * verity-root-check --failed NAME: as ExecStopPost=, explain why the attach failed.
+ * verity-root-check --sysroot DIR: before switch-root, refuse a verified root mounted on
+ * DIR (and a verified /usr on DIR/usr) that is not this machine's root of the chosen version. */
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "activate.h"
 #include "cmdline.h"
 #include "devcheck.h"
+#include "sysroot.h"
 #include "util.h"
 
 /* systemd passes the result of the service and our environment file to ExecStopPost=. */
@@ -27,6 +31,56 @@ static int explain_failure(const char *name) {
         return 0;
 }
 
+/* The dev_t of /dev/mapper/NAME once its table is proven to be the verified one. */
+static int verified_devnum(const char *name, dev_t *ret) {
+        struct vr_verity_table want;
+        char table[PATH_MAX];
+        snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", name);
+        int r = vr_verity_table_load(table, &want);
+        return r < 0 ? r : vr_dm_verify_verity(name, &want, ret);
+}
+
+static int check_sysroot(const char *where) {
+        _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
+        _cleanup_free_ char *floor = NULL, *label_version = NULL, *label_device = NULL, *usr = NULL;
+        struct stat st;
+        dev_t root_devnum, usr_devnum;
+        int r;
+
+        vr_cmdline_init(&cmdline);
+        r = vr_cmdline_read(NULL, &cmdline);
+        if (r >= 0)
+                r = vr_read_version_file(VR_MIN_VERSION_FILE, &floor);
+        if (r >= 0)
+                r = vr_env_file_get(VR_RUNDIR "/root.env", "VERITY_LABEL_VERSION", &label_version);
+        if (r >= 0)
+                r = vr_env_file_get(VR_RUNDIR "/root.env", "VERITY_DATA", &label_device);
+        if (r >= 0)
+                r = verified_devnum("root", &root_devnum);
+        if (r < 0)
+                return r;
+
+        struct vr_sysroot_expect e = {
+                .devnum = root_devnum,
+                .device = "/dev/mapper/root",
+                .label_version = label_version,
+                .label_device = label_device,
+                .min_version = cmdline.min_version,
+                .floor_version = floor,
+                .init = cmdline.init,
+        };
+        r = vr_sysroot_check_root(where, &e);
+        if (r < 0)
+                return r;
+        /* usr.env: verity-root set up /usr too (usrhash=, or found on the root's disk). */
+        if (stat(VR_RUNDIR "/usr.env", &st) < 0)
+                return 0;
+        if (asprintf(&usr, "%s/usr", where) < 0)
+                return log_error_errno(ENOMEM, "out of memory");
+        r = verified_devnum("usr", &usr_devnum);
+        return r < 0 ? r : vr_sysroot_check_usr(usr, "/dev/mapper/usr", usr_devnum);
+}
+
 int main(int argc, char **argv) {
         struct vr_cmdline cmdline;
         int r;
@@ -34,9 +88,11 @@ int main(int argc, char **argv) {
         vr_log_set_prefix("verity-root");
         if (argc == 3 && streq(argv[1], "--failed"))
                 return explain_failure(argv[2]) < 0 ? 1 : 0;
+        if (argc == 3 && streq(argv[1], "--sysroot"))
+                return check_sysroot(argv[2]) < 0 ? 1 : 0;
         if (argc != 3) {
-                fprintf(stderr, "Usage: %s NAME DATA-DEVICE\n       %s --failed NAME\n", program_invocation_short_name,
-                        program_invocation_short_name);
+                fprintf(stderr, "Usage: %s NAME DATA-DEVICE\n       %s --failed NAME\n       %s --sysroot DIR\n",
+                        program_invocation_short_name, program_invocation_short_name, program_invocation_short_name);
                 return 2;
         }
         struct vr_verity_table want;

@@ -141,6 +141,33 @@ static int add_sysroot_mount(const char *dir, const char *fstype) {
         return add_dependency(dir, "initrd-root-fs.target", "requires", "sysroot.mount");
 }
 
+/* Before switch-root, the mounted root (and /usr) must look like this machine's root of
+ * the version that was chosen; its failure stops the boot. */
+static int add_sysroot_check(const char *dir) {
+        int r = write_unit(dir, "verity-root-sysroot.service",
+                           "[Unit]\n"
+                           "Description=Check the verified root before switching to it (verity-root)\n"
+                           "Documentation=man:dracut.verity-root(7)\n"
+                           "SourcePath=/proc/cmdline\n"
+                           "DefaultDependencies=no\n"
+                           "IgnoreOnIsolate=true\n"
+                           "Requires=sysroot.mount\n"
+                           "After=sysroot.mount sysroot-usr.mount\n"
+                           "Before=initrd-fs.target initrd-switch-root.target initrd-switch-root.service\n"
+                           "OnFailure=emergency.target\n"
+                           "OnFailureJobMode=replace-irreversibly\n"
+                           "\n"
+                           "[Service]\n"
+                           "Type=oneshot\n"
+                           "RemainAfterExit=yes\n"
+                           "StandardOutput=journal+console\n"
+                           "StandardError=journal+console\n"
+                           "ExecStart=" VR_INITRD_LIBEXECDIR "/verity-root-check --sysroot /sysroot\n");
+        if (r < 0)
+                return r;
+        return add_dependency(dir, "initrd-fs.target", "requires", "verity-root-sysroot.service");
+}
+
 int main(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         const char *dir;
@@ -164,6 +191,8 @@ int main(int argc, char **argv) {
                 r = add_veritysetup_unit(dir, "root", true);
                 if (r >= 0 && cmdline.root_mode != VR_ROOT_OTHER)
                         r = add_sysroot_mount(dir, cmdline.rootfstype);
+                if (r >= 0)
+                        r = add_sysroot_check(dir);
                 if (r < 0)
                         return 1;
         }

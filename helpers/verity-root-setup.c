@@ -10,6 +10,7 @@
 #include "dps.h"
 #include "spawn.h"
 #include "util.h"
+#include "version.h"
 
 static const char *arg_target = "root";
 static bool arg_activate;
@@ -61,6 +62,19 @@ static void log_success(const struct vr_verdict *v) {
                    v->signature_status[0] ? "; signature: " : "", v->signature_status);
         if (v->choice[0])
                 log_notice("%s", v->choice);
+}
+
+/* The label's version is compared with the mounted image's IMAGE_VERSION later, through
+ * an environment file: a label whose version could not be written there safely is refused. */
+static int check_label_version(const struct vr_verdict *v) {
+        const char *version = vr_verdict_label_version(v);
+        char what[256];
+
+        if (!version || vr_version_is_valid(version))
+                return 0;
+        return log_error_errno(EINVAL, "refusing to boot the %s file system: the label of %s carries a version with "
+                               "characters other than [a-zA-Z0-9._~+^-]", arg_target,
+                               vr_partition_describe(v->data, what, sizeof(what)));
 }
 
 /* Without root or /usr arguments, a /usr that sits on the root's disk is part of the
@@ -146,6 +160,11 @@ static int run(int argc, char **argv) {
                 return r;
         }
         log_success(&v);
+        r = check_label_version(&v);
+        if (r < 0) {
+                vr_verdict_done(&v);
+                return r;
+        }
 
         snprintf(env, sizeof(env), VR_RUNDIR "/%s.env", arg_target);
         snprintf(marker, sizeof(marker), VR_RUNDIR "/%s.activated", arg_target);

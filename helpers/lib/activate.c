@@ -7,6 +7,7 @@
 #include "activate.h"
 #include "hashtree.h"
 #include "util.h"
+#include "version.h"
 
 bool vr_handoff_possible(const struct vr_verdict *v) {
         return !v->appended && v->params.hash_offset == 0;
@@ -37,8 +38,13 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
         FILE *f = fopen(tmp, "we");
         if (!f)
                 return log_error_errno(errno, "cannot write %s: %s", tmp, strerror(errno));
-        fprintf(f, "VERITY_DATA=%s\nVERITY_HASH=%s\nVERITY_ROOTHASH=%s\nVERITY_HANDOFF=%s\n", v->data->node,
-                v->hash->node, v->roothash_hex, handoff ? "yes" : "no");
+        fprintf(f, "VERITY_DATA=%s\nVERITY_HASH=%s\nVERITY_ROOTHASH=%s\nVERITY_HANDOFF=%s\nVERITY_SOURCE=%s\n",
+                v->data->node, v->hash->node, v->roothash_hex, handoff ? "yes" : "no",
+                vr_hash_source_to_string(v->source));
+        /* Labels are the attacker's: only a version that passed vr_version_is_valid(). */
+        const char *label_version = vr_verdict_label_version(v);
+        if (label_version && vr_version_is_valid(label_version))
+                fprintf(f, "VERITY_LABEL_VERSION=%s\n", label_version);
         if (c->kernel_sig && v->signature_base64) {
                 /* For verity-root-check --failed: who signed, in case the kernel refuses. */
                 char signer[sizeof(v->signature_status)];

@@ -4,6 +4,7 @@
 
 #include "cmdline.h"
 #include "util.h"
+#include "version.h"
 
 #define CMDLINE_SIZE_MAX (1024u * 1024u)
 
@@ -55,6 +56,8 @@ void vr_cmdline_done(struct vr_cmdline *c) {
         free(c->usr_data);
         free(c->usr_hash_device);
         free(c->usr_options);
+        free(c->min_version);
+        free(c->init);
         vr_cmdline_init(c);
 }
 
@@ -238,6 +241,10 @@ static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key
                 if (b < 0)
                         return INVALID_VALUE(key, value, "a boolean");
                 c->kernel_sig = b;
+        } else if (key_eq(name, "min_version")) {
+                if (!vr_version_is_valid(value))
+                        return INVALID_VALUE(key, value, "a version of characters [a-zA-Z0-9._~+^-]");
+                return set_string(&c->min_version, key, value);
         } else
                 log_warning("Unknown kernel command line key %s, ignoring.", key);
         return 0;
@@ -254,6 +261,8 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
                 return set_string(&c->roothash, key, value);
         if (key_eq(key, "usrhash"))
                 return set_string(&c->usrhash, key, value);
+        if (key_eq(key, "init"))
+                return set_string(&c->init, key, value);
 
         if ((rest = key_startswith(key, "rd.verity.")))
                 return parse_own_key(c, rest, key, value);

@@ -43,6 +43,8 @@ struct vr_cmdline {
         enum vr_corruption corruption; /* rd.verity.corruption= */
         bool check_full;         /* rd.verity.check=full */
         bool kernel_sig;         /* rd.verity.kernel_sig=1: also hand the PKCS#7 to the kernel */
+        char *min_version;       /* rd.verity.min_version=: oldest IMAGE_VERSION that may boot, or NULL */
+        char *init;              /* init=: what the new root executes first, or NULL */
 };
 
 void vr_cmdline_init(struct vr_cmdline *c);

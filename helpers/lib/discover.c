@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The binding rules: from a list of partitions and a trust policy to one verdict. */
-#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 
@@ -8,6 +7,7 @@
 #include "dps.h"
 #include "hashtree.h"
 #include "util.h"
+#include "version.h"
 
 struct role_set {
         enum vr_part_role data, hash, sig;
@@ -32,6 +32,12 @@ const char *vr_hash_source_to_string(enum vr_hash_source s) {
         default:
                 return "none";
         }
+}
+
+const char *vr_verdict_label_version(const struct vr_verdict *v) {
+        if (v->error < 0 || v->kiwi || v->source != VR_HASH_SOURCE_SIGNATURE || !v->data)
+                return NULL;
+        return vr_label_version(v->data->label);
 }
 
 int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) {
@@ -125,39 +131,6 @@ static const struct vr_partition *find_role_on_disk(const struct vr_partition_li
                 found = &parts->items[i];
         }
         return found;
-}
-
-/* Compares version-ish labels: runs of digits numerically, the rest bytewise
- * (the order systemd uses to pick the newest of several A/B partitions). */
-static int label_version_compare(const char *a, const char *b) {
-        a = a ?: "";
-        b = b ?: "";
-        while (*a || *b) {
-                if (isdigit((unsigned char) *a) && isdigit((unsigned char) *b)) {
-                        while (*a == '0')
-                                a++;
-                        while (*b == '0')
-                                b++;
-                        size_t la = 0, lb = 0;
-                        while (isdigit((unsigned char) a[la]))
-                                la++;
-                        while (isdigit((unsigned char) b[lb]))
-                                lb++;
-                        if (la != lb)
-                                return la < lb ? -1 : 1;
-                        int c = strncmp(a, b, la);
-                        if (c != 0)
-                                return c < 0 ? -1 : 1;
-                        a += la;
-                        b += lb;
-                        continue;
-                }
-                if (*a != *b)
-                        return (unsigned char) *a < (unsigned char) *b ? -1 : 1;
-                a++;
-                b++;
-        }
-        return 0;
 }
 
 struct candidate {
@@ -492,7 +465,7 @@ static int discover_signed(const struct vr_partition_list *parts, const struct v
                         }
                         c.sig = p;
                         n_valid++;
-                        int cmp = best.data ? label_version_compare(c.data->label, best.data->label) : 1;
+                        int cmp = best.data ? vr_version_compare(c.data->label, best.data->label) : 1;
                         if (cmp > 0) {
                                 candidate_done(&best);
                                 best = c;

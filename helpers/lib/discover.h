@@ -60,6 +60,10 @@ const struct vr_partition *vr_disk_find_target(const struct vr_partition_list *p
 
 const char *vr_hash_source_to_string(enum vr_hash_source s);
 
+/* The version the chosen data partition's label carries when that label took part in
+ * the choice (a DPS root found by signature), else NULL. Not validated. */
+const char *vr_verdict_label_version(const struct vr_verdict *v);
+
 /* Sets v->reason from fmt and v->error to -|error|; returns v->error. */
 int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -48,9 +48,9 @@ kernel_version() { local k; k=$(newest_kernel) || return 1; echo "${k#/boot/vmli
 
 # --- Images --------------------------------------------------------------
 
-# make_root DIR ID: the busybox test root.
+# make_root DIR ID [mkroot options, e.g. --image-version V]: the busybox test root.
 make_root() {
-	"$MKROOT" --id "$2" "$1" >&2 || { fail "mkroot.sh $1 failed"; return 1; }
+	"$MKROOT" --id "$2" "${@:3}" "$1" >&2 || { fail "mkroot.sh $1 failed"; return 1; }
 }
 
 # make_usr_split_root ROOTDIR USRDIR ID: a test root whose /usr content lives

@@ -1,19 +1,21 @@
 #!/bin/sh
 # Builds a tiny test root: busybox-static, os-release, an id marker and a
 # /sbin/init that reports what it booted from, then powers the machine off.
-# Usage: mkroot.sh [--id ID] OUTDIR
+# Usage: mkroot.sh [--id ID] [--image-version V] OUTDIR
 set -eu
 
 id=test-root
+image_version=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--id) id=$2; shift 2 ;;
-	-h|--help) echo "usage: ${0##*/} [--id ID] OUTDIR"; exit 0 ;;
+	--image-version) image_version=$2; shift 2 ;;
+	-h|--help) echo "usage: ${0##*/} [--id ID] [--image-version V] OUTDIR"; exit 0 ;;
 	-*) echo "${0##*/}: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { echo "usage: ${0##*/} [--id ID] OUTDIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: ${0##*/} [--id ID] [--image-version V] OUTDIR" >&2; exit 2; }
 out=$1
 # busybox-static: the root has no libc.
 busybox=/bin/busybox
@@ -36,6 +38,7 @@ ID=verity-root-test
 VERSION_ID=1
 PRETTY_NAME="verity-root test root ($id)"
 OS
+[ -z "$image_version" ] || echo "IMAGE_VERSION=$image_version" >> "$out/usr/lib/os-release"
 # systemd's switch-root accepts either; / keeps one so a separate /usr works.
 cp "$out/usr/lib/os-release" "$out/etc/os-release"
 printf '%s\n' "$id" > "$out/etc/verity-root-test-id"

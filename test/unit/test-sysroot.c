@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The version rules (A/B order, label versions, IMAGE_VERSION against label and minimum)
+ * and the "is this a root for this machine" check of a mounted tree. */
+#include "testlib.h"
+
+#include <elf.h>
+#include <endian.h>
+
+#include "cmdline.h"
+#include "sysroot.h"
+#include "version.h"
+
+static void test_version_order(void **state) {
+        assert_true(vr_version_compare("root-x86-64_2", "root-x86-64_10") < 0);
+        assert_true(vr_version_compare("1.10", "1.9") > 0);
+        assert_int_equal(vr_version_compare("1.01", "1.1"), 0);
+        assert_true(vr_version_compare("1", "1.0") < 0);
+        assert_true(vr_version_compare(NULL, "1") < 0);
+        assert_int_equal(vr_version_compare(NULL, ""), 0);
+}
+
+static void test_version_valid(void **state) {
+        assert_true(vr_version_is_valid("1.10~rc1+git^2-3_x"));
+        assert_false(vr_version_is_valid(""));
+        assert_false(vr_version_is_valid(NULL));
+        assert_false(vr_version_is_valid("1\nVERITY_DATA=/dev/evil"));
+        assert_false(vr_version_is_valid("1 2"));
+        assert_false(vr_version_is_valid("1\"2"));
+        assert_false(vr_version_is_valid("\xc3\xa9"));
+}
+
+static void test_label_version(void **state) {
+        assert_string_equal(vr_label_version("root-x86-64_1.10"), "1.10");
+        assert_string_equal(vr_label_version("a_b_3"), "3");
+        assert_string_equal(vr_label_version("root_"), "");
+        assert_null(vr_label_version("root-x86-64"));
+        assert_null(vr_label_version(NULL));
+}
+
+static void test_min_version_cmdline(void **state) {
+        struct vr_cmdline c;
+        vr_cmdline_init(&c);
+        assert_int_equal(vr_cmdline_parse("rd.verity.min_version=2.1", &c), 0);
+        assert_string_equal(c.min_version, "2.1");
+        assert_int_equal(vr_cmdline_parse("init=/bin/myinit", &c), 0);
+        assert_string_equal(c.init, "/bin/myinit");
+        assert_int_equal(vr_cmdline_parse("rd.verity.min_version=", &c), -EINVAL);
+        assert_int_equal(vr_cmdline_parse("rd.verity.min_version", &c), -EINVAL);
+        assert_int_equal(vr_cmdline_parse("rd.verity.min_version=\"1 2\"", &c), -EINVAL);
+        assert_last_error_contains("rd.verity.min_version");
+        vr_cmdline_done(&c);
+}
+
+static void test_image_version_check(void **state) {
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", "2", "2", "/dev/vda1", "1", "x"), 0);
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", "2", NULL, NULL, NULL, "x"), 0);
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", NULL, NULL, NULL, NULL, "x"), 0);
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", "1", "99", "/dev/vda1", NULL, "x"), -EKEYREJECTED);
+        assert_last_error_contains("/dev/mapper/root has IMAGE_VERSION=1 but its partition label (/dev/vda1) says 99");
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", NULL, "99", "/dev/vda1", NULL, "x"), -EKEYREJECTED);
+        assert_last_error_contains("no IMAGE_VERSION");
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", "2", NULL, NULL, "3", "rd.verity.min_version="),
+                         -EKEYREJECTED);
+        assert_last_error_contains("image version 2 of /dev/mapper/root is older than the minimum 3 (rd.verity.min_version=)");
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", "10", NULL, NULL, "9", "x"), 0);
+        assert_int_equal(vr_image_version_check("/dev/mapper/root", NULL, NULL, NULL, "1", "x"), -EKEYREJECTED);
+}
+
+static void test_os_release(void **state) {
+        char *v = NULL;
+        const char *plain = "NAME=x\nIMAGE_VERSION=1.2\n";
+        const char *quoted = "# c\n  IMAGE_VERSION=\"3\"\nIMAGE_VERSION='4.0' # comment\n";
+
+        assert_int_equal(vr_os_release_image_version(plain, strlen(plain), &v), 0);
+        assert_string_equal(v, "1.2");
+        free(v);
+        assert_int_equal(vr_os_release_image_version(quoted, strlen(quoted), &v), 0);
+        assert_string_equal(v, "4.0");
+        free(v);
+        assert_int_equal(vr_os_release_image_version("NAME=x\n", 7, &v), 0);
+        assert_null(v);
+        assert_int_equal(vr_os_release_image_version("IMAGE_VERSION=\n", 15, &v), 0);
+        assert_null(v);
+        assert_int_equal(vr_os_release_image_version("IMAGE_VERSION=\"a b\"", 19, &v), -EBADMSG);
+        assert_int_equal(vr_os_release_image_version("IMAGE_VERSION=\"open", 19, &v), -EBADMSG);
+        assert_int_equal(vr_os_release_image_version("IMAGE_VERSION=$(x)", 18, &v), -EBADMSG);
+        /* A NUL inside the text ends nothing: the value stops being a version. */
+        assert_int_equal(vr_os_release_image_version("IMAGE_VERSION=1\0002", 16, &v), -EBADMSG);
+}
+
+static void make_ehdr(unsigned char *buf, unsigned char class, unsigned char data, uint16_t machine) {
+        uint16_t m = data == ELFDATA2LSB ? htole16(machine) : htobe16(machine);
+        memset(buf, 0, sizeof(Elf64_Ehdr));
+        memcpy(buf, ELFMAG, SELFMAG);
+        buf[EI_CLASS] = class;
+        buf[EI_DATA] = data;
+        buf[EI_VERSION] = EV_CURRENT;
+        memcpy(buf + offsetof(Elf64_Ehdr, e_machine), &m, sizeof(m));
+}
+
+static void test_elf_identify(void **state) {
+        unsigned char buf[sizeof(Elf64_Ehdr)];
+        struct vr_elf_id id;
+
+        make_ehdr(buf, ELFCLASS64, ELFDATA2LSB, EM_X86_64);
+        assert_int_equal(vr_elf_identify(buf, sizeof(buf), &id), 0);
+        assert_int_equal(id.machine, EM_X86_64);
+        assert_int_equal(id.class, ELFCLASS64);
+        make_ehdr(buf, ELFCLASS64, ELFDATA2MSB, EM_S390);
+        assert_int_equal(vr_elf_identify(buf, sizeof(buf), &id), 0);
+        assert_int_equal(id.machine, EM_S390);
+        assert_int_equal(id.data, ELFDATA2MSB);
+        make_ehdr(buf, ELFCLASS32, ELFDATA2LSB, EM_386);
+        assert_int_equal(vr_elf_identify(buf, sizeof(Elf32_Ehdr), &id), 0);
+        assert_int_equal(id.machine, EM_386);
+        /* Truncated, unknown class or byte order, no magic. */
+        make_ehdr(buf, ELFCLASS64, ELFDATA2LSB, EM_X86_64);
+        assert_int_equal(vr_elf_identify(buf, sizeof(Elf64_Ehdr) - 1, &id), -ENOEXEC);
+        buf[EI_CLASS] = 3;
+        assert_int_equal(vr_elf_identify(buf, sizeof(buf), &id), -ENOEXEC);
+        make_ehdr(buf, ELFCLASS64, 0, EM_X86_64);
+        assert_int_equal(vr_elf_identify(buf, sizeof(buf), &id), -ENOEXEC);
+        assert_int_equal(vr_elf_identify("#!/bin/sh\n", 10, &id), -ENOEXEC);
+}
+
+static void test_shebang(void **state) {
+        char interp[64];
+        assert_int_equal(vr_shebang_interpreter("#!/bin/sh\necho", 14, interp, sizeof(interp)), 1);
+        assert_string_equal(interp, "/bin/sh");
+        assert_int_equal(vr_shebang_interpreter("#! /bin/bash -e\n", 16, interp, sizeof(interp)), 1);
+        assert_string_equal(interp, "/bin/bash");
+        assert_int_equal(vr_shebang_interpreter("#!/bin/sh", 9, interp, sizeof(interp)), -ENOEXEC);
+        assert_int_equal(vr_shebang_interpreter("#!\n", 3, interp, sizeof(interp)), -ENOEXEC);
+        assert_int_equal(vr_shebang_interpreter("#!/a/very/long/interpreter/path\n", 32, interp, 8), -ENOEXEC);
+        assert_int_equal(vr_shebang_interpreter("\177ELF", 4, interp, sizeof(interp)), 0);
+        assert_int_equal(vr_shebang_interpreter("#", 1, interp, sizeof(interp)), 0);
+}
+
+/* --- Trees made by test/lib/mkroot.sh (its /sbin/init: a script run by busybox-static). */
+
+static char tree[512];
+
+static int check_tree(const char *init, const char *label_version, const char *min_version) {
+        struct vr_sysroot_expect e = {
+                .device = "/dev/mapper/root", .label_version = label_version, .label_device = "/dev/vda1",
+                .min_version = min_version, .init = init,
+        };
+        int fd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC), r;
+        assert_true(fd >= 0);
+        r = vr_sysroot_check_root_tree(fd, tree, &e);
+        close(fd);
+        return r;
+}
+
+static void fresh_tree(const char *opts) {
+        snprintf(tree, sizeof(tree), "%s/root", test_tmpdir());
+        test_sh("test/lib/mkroot.sh %s %s", opts, tree);
+}
+
+static void test_tree_root_passes(void **state) {
+        fresh_tree("--image-version 2");
+        assert_int_equal(check_tree(NULL, "2", "1"), 0);
+        assert_int_equal(check_tree(NULL, "3", NULL), -EKEYREJECTED);
+        assert_int_equal(check_tree(NULL, NULL, "3"), -EKEYREJECTED);
+        assert_int_equal(check_tree("/bin/busybox", NULL, NULL), 0);
+}
+
+static void test_tree_without_os_release(void **state) {
+        fresh_tree("");
+        test_sh("rm %s/etc/os-release %s/usr/lib/os-release", tree, tree);
+        assert_int_equal(check_tree(NULL, NULL, NULL), -ENOENT);
+        assert_last_error_contains("has no etc/os-release or usr/lib/os-release");
+        /* An absolute or climbing symlink resolves inside the tree, never to the host's. */
+        test_sh("ln -s ../../../../../../../../usr/lib/os-release %s/etc/os-release && ln -s /etc/hostname %s/usr/lib/os-release",
+                tree, tree);
+        assert_int_equal(check_tree(NULL, NULL, NULL), -ENOENT);
+        /* A FIFO must neither stall nor count. */
+        test_sh("rm %s/etc/os-release && mkfifo %s/etc/os-release", tree, tree);
+        assert_int_equal(check_tree(NULL, NULL, NULL), -EBADMSG);
+}
+
+static void test_tree_extension(void **state) {
+        fresh_tree("");
+        test_sh("mkdir -p %s/usr/lib/extension-release.d && echo ID=_any > %s/usr/lib/extension-release.d/extension-release.foo",
+                tree, tree);
+        assert_int_equal(check_tree(NULL, NULL, NULL), -EMEDIUMTYPE);
+        assert_last_error_contains("extension-release.foo exists");
+}
+
+static void test_tree_usr(void **state) {
+        char usr[600];
+        int fd;
+
+        fresh_tree("");
+        snprintf(usr, sizeof(usr), "%s/usr", tree);
+        fd = open(usr, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(vr_sysroot_check_usr_tree(fd, usr), 0);
+        test_sh("mkdir -p %s/lib/extension-release.d && touch %s/lib/extension-release.d/extension-release.x", usr, usr);
+        assert_int_equal(vr_sysroot_check_usr_tree(fd, usr), -EMEDIUMTYPE);
+        test_sh("rm -r %s/lib/extension-release.d %s/lib/os-release", usr, usr);
+        assert_int_equal(vr_sysroot_check_usr_tree(fd, usr), -ENOENT);
+        close(fd);
+}
+
+static void write_elf(const char *path, unsigned char class, uint16_t machine) {
+        unsigned char buf[sizeof(Elf64_Ehdr)];
+        make_ehdr(buf, class, ELFDATA2LSB, machine);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t) sizeof(buf));
+        close(fd);
+}
+
+static void test_tree_other_architecture(void **state) {
+        char path[700];
+        uint16_t other = EM_X86_64;
+#if defined(__x86_64__)
+        other = EM_AARCH64;
+#endif
+        fresh_tree("");
+        /* init's interpreter (/bin/sh -> busybox) for another machine. */
+        snprintf(path, sizeof(path), "%s/bin/busybox", tree);
+        test_sh("rm %s", path);
+        write_elf(path, ELFCLASS64, other);
+        assert_int_equal(check_tree(NULL, NULL, NULL), -EMEDIUMTYPE);
+        assert_last_error_contains("not a root for this architecture");
+        /* init= naming an ELF file directly; and one of the other class. */
+        snprintf(path, sizeof(path), "%s/sbin/other", tree);
+        write_elf(path, ELFCLASS32, EM_386);
+        assert_int_equal(check_tree("/sbin/other", NULL, NULL), -EMEDIUMTYPE);
+        /* A script whose interpreter is a script: the kernel would not run it either. */
+        test_sh("printf '#!/sbin/init\\n' > %s/sbin/twice", tree);
+        assert_int_equal(check_tree("/sbin/twice", NULL, NULL), -ENOEXEC);
+        assert_int_equal(check_tree("/sbin/missing", NULL, NULL), -ENOENT);
+}
+
+static int teardown(void **state) {
+        test_sh("rm -rf %s", test_tmpdir());
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_version_order),
+                cmocka_unit_test(test_version_valid),
+                cmocka_unit_test(test_label_version),
+                cmocka_unit_test(test_min_version_cmdline),
+                cmocka_unit_test(test_image_version_check),
+                cmocka_unit_test(test_os_release),
+                cmocka_unit_test(test_elf_identify),
+                cmocka_unit_test(test_shebang),
+                cmocka_unit_test(test_tree_root_passes),
+                cmocka_unit_test(test_tree_without_os_release),
+                cmocka_unit_test(test_tree_extension),
+                cmocka_unit_test(test_tree_usr),
+                cmocka_unit_test(test_tree_other_architecture),
+        };
+        return cmocka_run_group_tests(tests, NULL, teardown);
+}
