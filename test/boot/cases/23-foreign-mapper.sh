@@ -54,7 +54,7 @@ expect_not_booted "$log"
 expect_no_console "$log" "id=evil-23" "the attacker's root must never be mounted"
 expect_console "$log" "verity-root: .*/dev/mapper/root \(dm-verity, uuid [^)]*\) is not the verified device: its root hash is $evil_hash, not the verified $good_hash"
 expect_console "$log" "verity-root: refusing to boot: /dev/mapper/root was created by something other than verity-root"
-expect_no_console "$log" "status V" "no verdict on a device that was not checked"
+expect_no_console "$log" "dm-verity status V" "no verdict on a device that was not checked"
 
 overlay=$(attacker_overlay linear-between \
 	"After=verity-root-setup@root.service
@@ -66,4 +66,4 @@ expect_console "$log" "verity-root: root verified: .* root hash $good_hash"
 expect_not_booted "$log"
 expect_no_console "$log" "id=evil-23" "the attacker's root must never be mounted"
 expect_console "$log" "verity-root: /dev/mapper/root is a linear device \(1 target, uuid [^)]*\), not the verified dm-verity device"
-expect_no_console "$log" "status V" "no verdict on a device that was not checked"
+expect_no_console "$log" "dm-verity status V" "no verdict on a device that was not checked"
