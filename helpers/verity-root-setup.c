@@ -3,6 +3,7 @@
  * then hand them to systemd-veritysetup (systemd initrd) or open them (shell initrd). */
 #include <getopt.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "activate.h"
 #include "bootwait.h"
@@ -77,6 +78,53 @@ static int check_label_version(const struct vr_verdict *v) {
                                vr_partition_describe(v->data, what, sizeof(what)));
 }
 
+#define ROOT_DISK_FILE VR_RUNDIR "/root.disk"
+
+/* Records the verified root's disk for the auto /usr's setup, by device number: the
+ * node name is only what udev calls it, the number is the disk for this boot. */
+static int record_root_disk(const char *disk) {
+        _cleanup_fclose_ FILE *f = NULL;
+        struct stat st;
+
+        if (stat(disk, &st) < 0)
+                return log_error_errno(errno, "cannot stat the root's disk %s: %s", disk, strerror(errno));
+        if (!S_ISBLK(st.st_mode))
+                return log_error_errno(ENOTBLK, "the root's disk %s is not a block device", disk);
+        f = fopen(ROOT_DISK_FILE, "we");
+        if (!f)
+                return log_error_errno(errno, "cannot create " ROOT_DISK_FILE ": %s", strerror(errno));
+        fprintf(f, "%u:%u\n", major(st.st_rdev), minor(st.st_rdev));
+        if (fflush(f) != 0 || ferror(f))
+                return log_error_errno(EIO, "cannot write " ROOT_DISK_FILE);
+        return 0;
+}
+
+/* The disk record_root_disk() recorded, as the device node udev names partitions' disks by. */
+static int read_root_disk(char **ret) {
+        _cleanup_fclose_ FILE *f = fopen(ROOT_DISK_FILE, "re");
+        _cleanup_(udev_unrefp) struct udev *udev = NULL;
+        _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+        unsigned maj, min;
+        const char *node;
+
+        if (!f)
+                return log_error_errno(errno, "refusing to boot the usr file system: without usrhash= /usr is taken "
+                                       "only from the verified root's disk, and none is recorded (" ROOT_DISK_FILE ": %s)",
+                                       strerror(errno));
+        if (fscanf(f, "%u:%u", &maj, &min) != 2)
+                return log_error_errno(EBADMSG, "refusing to boot the usr file system: " ROOT_DISK_FILE " is malformed");
+        udev = udev_new();
+        if (!udev)
+                return log_error_errno(ENOMEM, "cannot connect to udev: %s", strerror(ENOMEM));
+        d = udev_device_new_from_devnum(udev, 'b', makedev(maj, min));
+        node = d ? udev_device_get_devnode(d) : NULL;
+        if (!node)
+                return log_error_errno(ENODEV, "refusing to boot the usr file system: the root's disk %u:%u is gone", maj,
+                                       min);
+        *ret = strdup(node);
+        return *ret ? 0 : log_error_errno(ENOMEM, "out of memory");
+}
+
 /* Without root or /usr arguments, a /usr that sits on the root's disk is part of the
  * image. With systemd: start its units (written by the generator, wanted by nobody).
  * Without: leave a marker for the shell hook, which runs the usr setup next. Either way
@@ -92,6 +140,9 @@ static int start_usr_if_present(const struct vr_partition_list *parts, const str
                 return 0;
         log_notice("the root's disk also holds %s: setting up /usr from it",
                    vr_partition_describe(p, what, sizeof(what)));
+        r = record_root_disk(v->data->disk);
+        if (r < 0)
+                return r;
         if (arg_activate) {
                 _cleanup_fclose_ FILE *f = fopen(VR_RUNDIR "/usr.wanted", "we");
                 if (!f)
@@ -126,6 +177,7 @@ static int run(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
         _cleanup_(vr_trust_store_done) struct vr_trust_store trust = {};
+        _cleanup_free_ char *root_disk = NULL;
         struct vr_verdict v = {};
         bool usr = streq(arg_target, "usr");
         struct vr_verity_table want;
@@ -145,6 +197,13 @@ static int run(int argc, char **argv) {
                         return r;
         }
 
+        if (usr && vr_cmdline_auto_usr(&cmdline)) {
+                r = read_root_disk(&root_disk);
+                if (r < 0)
+                        return r;
+                log_info("no usrhash=: only a signed /usr on the root's disk %s counts", root_disk);
+        }
+
         struct vr_discover_config cfg = {
                 .target = usr ? VR_TARGET_USR : VR_TARGET_ROOT,
                 .trusted_hash = usr ? cmdline.usrhash : cmdline.roothash,
@@ -152,6 +211,7 @@ static int run(int argc, char **argv) {
                 .trust = &trust,
                 .data_device = usr ? cmdline.usr_data : cmdline.root_data,
                 .hash_device = usr ? cmdline.usr_hash_device : cmdline.root_hash_device,
+                .only_disk = root_disk,
         };
         r = vr_wait_for_verdict(&cfg, cmdline.timeout_sec, &parts, &v);
         if (r < 0) {

@@ -28,6 +28,33 @@ int vr_loader_device_partuuid(vr_id128 *ret) {
         return vr_id128_from_string(s, ret);
 }
 
+int vr_boot_disk_find(const struct vr_partition_list *parts, vr_id128 loader_uuid, const char **ret,
+                      struct vr_verdict *v) {
+        const struct vr_partition *first = NULL;
+        char list[512] = "", d[256];
+        size_t n = 0, len = 0;
+
+        *ret = NULL;
+        for (size_t i = 0; i < parts->n; i++) {
+                const struct vr_partition *p = &parts->items[i];
+                if (!vr_id128_equal(p->uuid, loader_uuid))
+                        continue;
+                first = first ?: p;
+                if (len < sizeof(list))
+                        len += snprintf(list + len, sizeof(list) - len, "%s%s", n > 0 ? ", " : "",
+                                        vr_partition_describe(p, d, sizeof(d)));
+                n++;
+        }
+        /* A copy of the boot partition's PARTUUID (a USB stick cloning the ESP) must not get
+         * to choose the boot disk, and nothing says which one the firmware booted from. */
+        if (n > 1)
+                return vr_verdict_refuse(v, -ENOTUNIQ, "the boot partition PARTUUID=%s (LoaderDevicePartUUID) is on %zu "
+                                         "partitions: %s", VR_ID128_TO_STRING(loader_uuid), n, list);
+        if (first)
+                *ret = first->disk;
+        return 0;
+}
+
 struct wait_state {
         struct vr_discover_config cfg;
         struct vr_partition_list *parts;
@@ -36,6 +63,7 @@ struct wait_state {
         char *pending;  /* syspath of a block device udev had not processed at the last look */
         bool have_loader;
         vr_id128 loader_uuid;
+        char loader_text[VR_ID128_STRING_MAX];
         bool done;
 };
 
@@ -71,6 +99,33 @@ static bool block_devices_initialized(struct wait_state *s) {
         return true;
 }
 
+/* A success, or a refusal that only more partitions on the boot disk could undo. */
+static bool decided_when_settled(const struct vr_verdict *v) {
+        return v->error >= 0 || v->when_settled;
+}
+
+/* Sets s->cfg.boot_disk, or refuses in s->v: a duplicated boot partition for good, a
+ * missing one as incomplete when the signed target may be looked for on that disk only. */
+static int resolve_boot_disk(struct wait_state *s) {
+        int r;
+
+        s->cfg.boot_disk = NULL;
+        if (!s->have_loader)
+                return 0;
+        vr_verdict_done(s->v);
+        *s->v = (struct vr_verdict) {};
+        r = vr_boot_disk_find(s->parts, s->loader_uuid, &s->cfg.boot_disk, s->v);
+        if (r < 0)
+                return r;
+        if (!s->cfg.boot_disk && !s->cfg.trusted_hash && !s->cfg.only_disk) {
+                s->v->incomplete = true;
+                return vr_verdict_refuse(s->v, -ENXIO, "the boot partition PARTUUID=%s (LoaderDevicePartUUID) is on no "
+                                         "disk: a signed %s is looked for on the boot disk only", s->loader_text,
+                                         s->cfg.target == VR_TARGET_USR ? "usr" : "root");
+        }
+        return 0;
+}
+
 static void evaluate(struct wait_state *s) {
         vr_partition_list_done(s->parts);
         int r = vr_partitions_from_udev(s->parts);
@@ -81,16 +136,11 @@ static void evaluate(struct wait_state *s) {
                 s->done = true;
                 return;
         }
-        s->cfg.boot_disk = NULL;
-        if (s->have_loader)
-                for (size_t i = 0; i < s->parts->n; i++)
-                        if (vr_id128_equal(s->parts->items[i].uuid, s->loader_uuid))
-                                s->cfg.boot_disk = s->parts->items[i].disk;
-
-        vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
+        if (resolve_boot_disk(s) >= 0)
+                vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
         /* A success is final only once udev has processed every block device the kernel
          * announced: a second disk still being probed could make the choice ambiguous. */
-        if (s->v->error >= 0)
+        if (decided_when_settled(s->v))
                 s->done = block_devices_initialized(s);
         else
                 s->done = !s->v->incomplete;
@@ -101,7 +151,7 @@ static void evaluate(struct wait_state *s) {
  * signature and the top of the hash tree again): only once every block device is
  * processed, on the complete set, which is then final. */
 static void reevaluate(struct wait_state *s) {
-        if (s->v->error >= 0 && !block_devices_initialized(s))
+        if (decided_when_settled(s->v) && !block_devices_initialized(s))
                 return;
         evaluate(s);
 }
@@ -155,8 +205,11 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
         int r;
 
         s.have_loader = vr_loader_device_partuuid(&s.loader_uuid) >= 0;
-        if (s.have_loader)
-                log_info("boot loader names the boot partition: PARTUUID=%s", VR_ID128_TO_STRING(s.loader_uuid));
+        if (s.have_loader) {
+                vr_id128_to_string(s.loader_uuid, s.loader_text);
+                s.cfg.boot_partuuid = s.loader_text;
+                log_info("boot loader names the boot partition: PARTUUID=%s", s.loader_text);
+        }
 
         /* Listen before the first enumeration, so no partition can slip between the two. */
         udev = udev_new();
@@ -183,7 +236,7 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                         log_notice("waiting up to %us for the %s partitions: %s", timeout_sec,
                                    cfg->target == VR_TARGET_USR ? "usr" : "root", v->reason);
                 r = watch(&s, monitor, now_usec() + (uint64_t) timeout_sec * 1000000u);
-                if (r == -ETIMEDOUT && v->error >= 0) {
+                if (r == -ETIMEDOUT && decided_when_settled(v)) {
                         /* The verdict may predate the last partitions: decide on what is there now. */
                         log_warning("udev has not processed every block device after %us (%s): deciding on the "
                                     "partitions there now", timeout_sec, s.pending ?: "?");

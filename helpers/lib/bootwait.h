@@ -7,6 +7,12 @@
 /* PARTUUID of the boot partition from the EFI variable LoaderDevicePartUUID, if set. */
 int vr_loader_device_partuuid(vr_id128 *ret);
 
+/* The disk of the partition with the boot loader's PARTUUID: *ret NULL when there is none
+ * (yet); -ENOTUNIQ, v refused naming the PARTUUID and every partition holding it, when
+ * several have it. *ret points into parts. */
+int vr_boot_disk_find(const struct vr_partition_list *parts, vr_id128 loader_uuid, const char **ret,
+                      struct vr_verdict *v);
+
 /* Enumerates udev's partitions and applies vr_discover(); if the verdict is only
  * "incomplete", waits for more partitions (udev monitor, no polling) up to
  * timeout_sec, then refuses with a message that says it timed out and what is missing.

@@ -15,6 +15,7 @@ struct kiwi_scan {
         size_t n_valid, n_match;
         struct vr_kiwi_meta *meta;       /* of chosen */
         const struct vr_partition *mismatch; /* a Kiwi root whose hash is not roothash= */
+        const struct vr_partition *elsewhere; /* a Kiwi root off the search disk, not considered */
         struct vr_roothash mismatch_hash;
         int malformed_error;             /* first partition that looked like Kiwi but did not parse */
         char malformed[512];
@@ -37,8 +38,10 @@ static int read_partition(const struct vr_partition *p, struct vr_kiwi_meta *m) 
         return r;
 }
 
-/* Every partition whose last 4 KiB parse as Kiwi metadata; with want, only those with that root hash count. */
-static int scan(const struct vr_partition_list *parts, const struct vr_roothash *want, struct kiwi_scan *s) {
+/* Every partition whose last 4 KiB parse as Kiwi metadata; with want, only those with that root hash count;
+ * with disk, only those on it (the others are only remembered, for the refusal). */
+static int scan(const struct vr_partition_list *parts, const struct vr_roothash *want, const char *disk,
+                struct kiwi_scan *s) {
         _cleanup_free_ struct vr_kiwi_meta *m = malloc(sizeof(*m));
         char d[256];
 
@@ -55,6 +58,11 @@ static int scan(const struct vr_partition_list *parts, const struct vr_roothash 
                 r = read_partition(p, m);
                 if (r == -ENOMSG)
                         continue;
+                if (disk && !streq(p->disk, disk)) {
+                        if (r >= 0)
+                                s->elsewhere = s->elsewhere ?: p;
+                        continue;
+                }
                 if (r < 0) {
                         if (s->malformed_error == 0) {
                                 s->malformed_error = r;
@@ -157,13 +165,15 @@ static int discover_kiwi(const struct vr_partition_list *parts, const struct vr_
                 if (r < 0)
                         return refuse(v, r, "%s", vr_log_last_error());
         }
-        r = scan(parts, cfg->trusted_hash ? &want : NULL, s);
+        r = scan(parts, cfg->trusted_hash ? &want : NULL, vr_discover_search_disk(cfg), s);
         if (r < 0)
                 return refuse(v, r, "out of memory reading Kiwi verity metadata");
 
         if (s->n_valid == 0) {
                 if (s->malformed_error < 0)
                         return refuse(v, s->malformed_error, "%s", s->malformed);
+                if (s->elsewhere)
+                        return vr_refuse_other_disk(cfg, s->elsewhere, v);
                 v->incomplete = true;
                 return refuse(v, -ENXIO, "no partition carries Kiwi verity metadata in its last 4 KiB");
         }

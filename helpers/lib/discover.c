@@ -77,6 +77,26 @@ static const char *describe(const struct vr_partition *p, char buf[static 256]) 
         return vr_partition_describe(p, buf, 256);
 }
 
+const char *vr_discover_search_disk(const struct vr_discover_config *cfg) {
+        if (cfg->only_disk)
+                return cfg->only_disk;
+        return cfg->trusted_hash ? NULL : cfg->boot_disk;
+}
+
+int vr_refuse_other_disk(const struct vr_discover_config *cfg, const struct vr_partition *candidate,
+                         struct vr_verdict *v) {
+        const char *what = target_name(cfg->target);
+        char d[256];
+
+        v->when_settled = true;
+        if (cfg->only_disk)
+                return refuse(v, -EXDEV, "no signed %s on the root's disk %s; a %s on another disk is not considered: "
+                              "found %s", what, cfg->only_disk, what, describe(candidate, d));
+        return refuse(v, -EXDEV, "no signed %s on the boot disk %s (LoaderDevicePartUUID=%s); %ss on other disks are "
+                      "not considered: found %s", what, cfg->boot_disk, cfg->boot_partuuid ?: "?", what,
+                      describe(candidate, d));
+}
+
 /* All partitions with this PARTUUID, restricted to one disk when disk is set. */
 static size_t find_by_uuid(const struct vr_partition_list *parts, vr_id128 uuid, const char *disk,
                            const struct vr_partition **found, size_t max) {
@@ -393,7 +413,9 @@ static int discover_trusted_hash(const struct vr_partition_list *parts, const st
                 return refuse(v, r, "%s", vr_log_last_error());
 
         /* Prefer the disk we booted from when the boot loader told us which one it is. */
-        if (cfg->boot_disk) {
+        if (cfg->only_disk)
+                disk = cfg->only_disk;
+        else if (cfg->boot_disk) {
                 unsigned char u[16];
                 vr_id128 id;
                 const struct vr_partition *f[1];
@@ -427,59 +449,57 @@ static int discover_signed(const struct vr_partition_list *parts, const struct v
         size_t n_valid = 0, n_sig = 0, n_ties = 0;
         struct vr_verdict first_refusal = {};
         char d1[256], d2[256];
-        const struct vr_partition *tie = NULL;
+        const struct vr_partition *tie = NULL, *elsewhere = NULL;
+        const char *disk = vr_discover_search_disk(cfg);
 
-        for (int pass = 0; pass < 2 && n_valid == 0; pass++) {
-                /* First pass: the boot disk only, when known; second: every disk. */
-                if (pass == 0 && !cfg->boot_disk)
+        for (size_t i = 0; i < parts->n; i++) {
+                const struct vr_partition *p = &parts->items[i];
+                if (!has_role(p, arch, roles.sig))
                         continue;
-                for (size_t i = 0; i < parts->n; i++) {
-                        const struct vr_partition *p = &parts->items[i];
-                        if (!has_role(p, arch, roles.sig))
-                                continue;
-                        if (pass == 0 && !streq(p->disk, cfg->boot_disk))
-                                continue;
-                        if (p->flags & VR_GPT_FLAG_NO_AUTO) {
-                                log_debug("Ignoring %s: GPT no-auto flag set", describe(p, d1));
-                                continue;
-                        }
-                        n_sig++;
+                if (disk && !streq(p->disk, disk)) {
+                        elsewhere = elsewhere ?: p;
+                        continue;
+                }
+                if (p->flags & VR_GPT_FLAG_NO_AUTO) {
+                        log_debug("Ignoring %s: GPT no-auto flag set", describe(p, d1));
+                        continue;
+                }
+                n_sig++;
 
-                        struct candidate c = {};
-                        struct vr_verdict cv = {};
-                        int r = check_signature(p, cfg, &c, &cv);
-                        if (r >= 0)
-                                r = bind_partitions(parts, cfg, arch, p->disk, &c, &cv);
-                        if (r >= 0 && ((c.data->flags | c.hash->flags) & VR_GPT_FLAG_NO_AUTO))
-                                r = refuse(&cv, -EPERM, "%s is signed, but its partitions are marked no-auto (GPT "
-                                           "attribute 63): not for automatic discovery", describe(p, d1));
-                        if (r < 0) {
-                                /* Report the first definitive refusal; a missing piece only if nothing else. */
-                                if (first_refusal.error == 0 || (first_refusal.incomplete && !cv.incomplete)) {
-                                        first_refusal = cv;
-                                        cv.signature_base64 = NULL;
-                                }
-                                vr_verdict_done(&cv);
-                                candidate_done(&c);
-                                continue;
-                        }
-                        c.sig = p;
-                        n_valid++;
-                        int cmp = best.data ? vr_version_compare(c.data->label, best.data->label) : 1;
-                        if (cmp > 0) {
-                                candidate_done(&best);
-                                best = c;
-                                n_ties = 0;
-                                tie = NULL;
-                        } else {
-                                if (cmp == 0) {
-                                        n_ties++;
-                                        tie = c.data;
-                                }
-                                candidate_done(&c);
+                struct candidate c = {};
+                struct vr_verdict cv = {};
+                int r = check_signature(p, cfg, &c, &cv);
+                if (r >= 0)
+                        r = bind_partitions(parts, cfg, arch, p->disk, &c, &cv);
+                if (r >= 0 && ((c.data->flags | c.hash->flags) & VR_GPT_FLAG_NO_AUTO))
+                        r = refuse(&cv, -EPERM, "%s is signed, but its partitions are marked no-auto (GPT "
+                                   "attribute 63): not for automatic discovery", describe(p, d1));
+                if (r < 0) {
+                        /* Report the first definitive refusal; a missing piece only if nothing else. */
+                        if (first_refusal.error == 0 || (first_refusal.incomplete && !cv.incomplete)) {
+                                first_refusal = cv;
+                                cv.signature_base64 = NULL;
                         }
                         vr_verdict_done(&cv);
+                        candidate_done(&c);
+                        continue;
                 }
+                c.sig = p;
+                n_valid++;
+                int cmp = best.data ? vr_version_compare(c.data->label, best.data->label) : 1;
+                if (cmp > 0) {
+                        candidate_done(&best);
+                        best = c;
+                        n_ties = 0;
+                        tie = NULL;
+                } else {
+                        if (cmp == 0) {
+                                n_ties++;
+                                tie = c.data;
+                        }
+                        candidate_done(&c);
+                }
+                vr_verdict_done(&cv);
         }
 
         if (n_valid == 0) {
@@ -488,6 +508,8 @@ static int discover_signed(const struct vr_partition_list *parts, const struct v
                         *v = first_refusal;
                         return v->error;
                 }
+                if (n_sig == 0 && elsewhere)
+                        return vr_refuse_other_disk(cfg, elsewhere, v);
                 if (n_sig == 0) {
                         for (size_t i = 0; i < parts->n; i++)
                                 if (has_role(&parts->items[i], arch, roles.hash))
@@ -547,9 +569,11 @@ int vr_discover_with_kiwi(const struct vr_partition_list *parts, const struct vr
         vr_discover(parts, cfg, v);
         if (v->error >= 0 || cfg->target != VR_TARGET_ROOT)
                 return v->error;
+        const char *disk = vr_discover_search_disk(cfg);
         for (size_t i = 0; i < parts->n; i++)
-                dps_root = dps_root || has_role(&parts->items[i], arch, VR_ROLE_ROOT) ||
-                           has_role(&parts->items[i], arch, VR_ROLE_ROOT_VERITY);
+                dps_root = dps_root || ((!disk || streq(parts->items[i].disk, disk)) &&
+                                        (has_role(&parts->items[i], arch, VR_ROLE_ROOT) ||
+                                         has_role(&parts->items[i], arch, VR_ROLE_ROOT_VERITY)));
         /* A DPS root that was refused stays refused: no falling back to another root. */
         if (dps_root && !v->incomplete)
                 return v->error;

@@ -25,6 +25,8 @@ struct vr_discover_config {
         enum vr_sig_policy sig;
         const struct vr_trust_store *trust;
         const char *boot_disk;       /* disk holding LoaderDevicePartUUID, or NULL */
+        const char *boot_partuuid;   /* LoaderDevicePartUUID as text, for messages, or NULL */
+        const char *only_disk;       /* the verified root's disk for an auto /usr: nothing else counts */
         const char *data_device;     /* systemd.verity_root_data=: explicit data device, or NULL */
         const char *hash_device;     /* systemd.verity_root_hash=: explicit hash device, or NULL */
         bool deep;                   /* also verify every data block (inspect default) */
@@ -35,6 +37,7 @@ struct vr_discover_config {
 struct vr_verdict {
         int error;                   /* 0: would boot; <0: refused (-errno) */
         bool incomplete;             /* refused only because something is missing (may still appear) */
+        bool when_settled;           /* refused, final once udev has processed every block device */
         char reason[768];            /* one line naming the cause and the partition at fault */
         const struct vr_partition *data, *hash, *sig; /* into the list; hash == data when appended */
         bool appended;
@@ -63,6 +66,16 @@ const char *vr_hash_source_to_string(enum vr_hash_source s);
 /* The version the chosen data partition's label carries when that label took part in
  * the choice (a DPS root found by signature), else NULL. Not validated. */
 const char *vr_verdict_label_version(const struct vr_verdict *v);
+/* The only disk whose partitions may supply the target, or NULL for every disk:
+ * cfg->only_disk; else without a trusted hash (signed roots) the boot disk, as a
+ * signature cannot say which disk it belongs to. With roothash=/usrhash= the hash pins
+ * the data, so the boot disk is only preferred (bind_partitions). */
+const char *vr_discover_search_disk(const struct vr_discover_config *cfg);
+
+/* Refuses (v->when_settled) because the target's search disk holds nothing usable while
+ * other disks hold candidate, which is not considered; returns v->error. */
+int vr_refuse_other_disk(const struct vr_discover_config *cfg, const struct vr_partition *candidate,
+                         struct vr_verdict *v);
 
 /* Sets v->reason from fmt and v->error to -|error|; returns v->error. */
 int vr_verdict_refuse(struct vr_verdict *v, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

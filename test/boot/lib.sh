@@ -445,20 +445,29 @@ build_uki() {
 	[ "$(head -c2 "$out")" = MZ ] || { fail "dracut --uefi did not write a PE image: $out"; return 1; }
 }
 
-# make_esp IMAGE UKI: a GPT disk whose only partition is a FAT ESP holding UKI
-# as \EFI\BOOT\BOOTX64.EFI, the removable-media path firmware boots without
-# any boot entry. mkfs.vfat + mtools into a plain file: no loop devices.
-make_esp() {
-	local image=$1 uki=$2 fat=$1.fat mib
+# make_esp_fat FAT UKI: a FAT file system image holding UKI as \EFI\BOOT\BOOTX64.EFI,
+# the removable-media path firmware boots without any boot entry (mkfs.vfat +
+# mtools into a plain file: no loop devices). Put it on a disk with make_esp, or
+# beside a root with make_disk ... --extra-partition esp:FAT.
+make_esp_fat() {
+	local fat=$1 uki=$2 mib
 	command -v mkfs.vfat >/dev/null || { fail "mkfs.vfat missing (install dosfstools)"; return 1; }
 	command -v mcopy >/dev/null || { fail "mcopy missing (install mtools)"; return 1; }
 	mib=$(( $(stat -c %s "$uki") / 1048576 + 16 ))
-	rm -f "$fat" "$image"
+	rm -f "$fat"
 	mkfs.vfat -n ESP -C "$fat" $((mib * 1024)) > /dev/null || { fail "mkfs.vfat $fat failed"; return 1; }
 	if ! mmd -i "$fat" ::/EFI ::/EFI/BOOT || ! mcopy -i "$fat" "$uki" ::/EFI/BOOT/BOOTX64.EFI; then
 		fail "mcopy $uki to $fat failed"
 		return 1
 	fi
+}
+
+# make_esp IMAGE UKI: a GPT disk whose only partition is a FAT ESP (make_esp_fat).
+make_esp() {
+	local image=$1 fat=$1.fat mib
+	make_esp_fat "$fat" "$2" || return 1
+	mib=$(( $(stat -c %s "$fat") / 1048576 ))
+	rm -f "$image"
 	truncate -s $(( (mib + 2) * 1048576 )) "$image"
 	printf 'label: gpt\nstart=2048, size=%d, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"\n' \
 		$((mib * 2048)) | sfdisk -q "$image" > /dev/null || { fail "sfdisk $image failed"; return 1; }

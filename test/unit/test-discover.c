@@ -3,6 +3,7 @@
  * and which refusals are "incomplete" (worth waiting for more devices at boot). */
 #include "testlib.h"
 
+#include "bootwait.h"
 #include "discover.h"
 
 static char img_a[512], img_b[512], signed_a[512], signed_b[512], certs[512], roothash[129], signed_hash[129];
@@ -229,6 +230,98 @@ static void test_refusal_escapes_label(void **state) {
         vr_partition_list_done(&parts);
 }
 
+/* LoaderDevicePartUUID names a partition; a second partition with the same PARTUUID (a
+ * USB stick cloning the ESP) must not choose the boot disk: refused, naming both. */
+static void test_boot_disk_duplicate_partuuid(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_verdict v = {};
+        const char *disk = (const char *) 1;
+        char uuid[VR_ID128_STRING_MAX];
+        vr_id128 missing = {};
+
+        load(&parts, img_a, NULL);
+        vr_id128_to_string(parts.items[0].uuid, uuid);
+        assert_int_equal(vr_boot_disk_find(&parts, parts.items[0].uuid, &disk, &v), 0);
+        assert_string_equal(disk, img_a);
+        assert_int_equal(vr_boot_disk_find(&parts, missing, &disk, &v), 0);
+        assert_null(disk);
+
+        /* img_b is a byte copy of img_a: every PARTUUID is there twice. */
+        load(&parts, img_b, NULL);
+        assert_int_equal(vr_boot_disk_find(&parts, parts.items[0].uuid, &disk, &v), -ENOTUNIQ);
+        assert_null(disk);
+        assert_false(v.incomplete);
+        assert_non_null(strstr(v.reason, uuid));
+        assert_non_null(strstr(v.reason, "is on 2 partitions"));
+        assert_non_null(strstr(v.reason, img_a));
+        assert_non_null(strstr(v.reason, img_b));
+
+        vr_partition_list_done(&parts);
+}
+
+/* A signed root on another disk is never chosen when the boot disk is known. */
+static void test_boot_disk_excludes_other_disks(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_trust_store trust = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .sig = VR_SIG_OPTIONAL, .trust = &trust, .boot_partuuid = "1234" };
+
+        assert_int_equal(vr_trust_store_load(certs, &trust), 0);
+        load(&parts, img_a, signed_b);
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_string_equal(v.data->disk, signed_b);
+
+        cfg.boot_disk = img_a;
+        assert_int_equal(vr_discover_with_kiwi(&parts, &cfg, &v), -EXDEV);
+        assert_true(v.when_settled);
+        assert_false(v.incomplete);
+        assert_non_null(strstr(v.reason, "no signed root on the boot disk "));
+        assert_non_null(strstr(v.reason, "(LoaderDevicePartUUID=1234); roots on other disks are not considered: found "));
+        assert_non_null(strstr(v.reason, signed_b));
+
+        /* roothash= pins the data itself: the boot disk is only preferred. */
+        cfg.boot_disk = signed_b;
+        cfg.trusted_hash = roothash;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_string_equal(v.data->disk, img_a);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+        vr_trust_store_done(&trust);
+}
+
+/* Auto /usr: only the verified root's disk counts, a signed /usr elsewhere does not. */
+static void test_only_disk_excludes_other_usr(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_trust_store trust = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .target = VR_TARGET_USR, .sig = VR_SIG_OPTIONAL, .trust = &trust };
+        char usr_img[512], opts[1200], hash[129];
+
+        snprintf(usr_img, sizeof(usr_img), "%s/signed-usr.img", test_tmpdir());
+        snprintf(opts, sizeof(opts), "--usr --sign %s/alpha.key %s/alpha.crt", certs, certs);
+        make_disk(usr_img, opts, hash);
+        assert_int_equal(vr_trust_store_load(certs, &trust), 0);
+        load(&parts, signed_a, usr_img);
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_string_equal(v.data->disk, usr_img);
+
+        cfg.only_disk = signed_a;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), -EXDEV);
+        assert_true(v.when_settled);
+        assert_non_null(strstr(v.reason, "no signed usr on the root's disk "));
+        assert_non_null(strstr(v.reason, "not considered: found "));
+        assert_non_null(strstr(v.reason, usr_img));
+
+        cfg.only_disk = usr_img;
+        assert_int_equal(vr_discover(&parts, &cfg, &v), 0);
+        assert_string_equal(v.roothash_hex, hash);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+        vr_trust_store_done(&trust);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
@@ -238,6 +331,9 @@ int main(void) {
                 cmocka_unit_test(test_explicit_same_device_is_appended),
                 cmocka_unit_test(test_disk_find_target),
                 cmocka_unit_test(test_refusal_escapes_label),
+                cmocka_unit_test(test_boot_disk_duplicate_partuuid),
+                cmocka_unit_test(test_boot_disk_excludes_other_disks),
+                cmocka_unit_test(test_only_disk_excludes_other_usr),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

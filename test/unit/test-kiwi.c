@@ -6,6 +6,7 @@
 #include <limits.h>
 
 #include "testlib.h"
+#include "discover.h"
 #include "hashtree.h"
 #include "kiwi.h"
 #include "signature.h"
@@ -263,6 +264,35 @@ static void test_signed_image(void **state) {
         free(m);
 }
 
+/* A signed Kiwi root counts only on the boot disk when that is known; roothash= pins it anywhere. */
+static void test_boot_disk_only(void **state) {
+        struct vr_partition_list parts = {};
+        struct vr_trust_store alpha = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .target = VR_TARGET_ROOT, .sig = VR_SIG_OPTIONAL, .trust = &alpha,
+                                          .boot_disk = signed_img.path };
+
+        trust_load(&alpha, "alpha");
+        assert_int_equal(vr_partitions_from_image(signed_img.path, &parts), 0);
+        assert_int_equal(vr_discover_kiwi(&parts, &cfg, &v), 0);
+        assert_ptr_equal(v.data, &parts.items[0]);
+
+        cfg.boot_disk = "/dev/vda";
+        cfg.boot_partuuid = "1234";
+        assert_int_equal(vr_discover_kiwi(&parts, &cfg, &v), -EXDEV);
+        assert_true(v.when_settled);
+        assert_non_null(strstr(v.reason, "no signed root on the boot disk /dev/vda (LoaderDevicePartUUID=1234); roots "
+                                         "on other disks are not considered: found partition 1"));
+
+        cfg.trusted_hash = signed_img.roothash;
+        assert_int_equal(vr_discover_kiwi(&parts, &cfg, &v), 0);
+        assert_int_equal(v.source, VR_HASH_SOURCE_CMDLINE);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+        vr_trust_store_done(&alpha);
+}
+
 /* Kiwi signs with PSS; a PKCS#1 v1.5 signature by the same key is not Kiwi's and must not pass. */
 static size_t read_file(const char *name, unsigned char *buf, size_t len) {
         char path[PATH_MAX];
@@ -398,6 +428,7 @@ int main(void) {
                 cmocka_unit_test(test_malformed_fields),
                 cmocka_unit_test(test_framing),
                 cmocka_unit_test(test_signed_image),
+                cmocka_unit_test(test_boot_disk_only),
                 cmocka_unit_test(test_pkcs1_v15_rejected),
                 cmocka_unit_test(test_hash_tree_current),
                 cmocka_unit_test(test_hash_tree_legacy),
