@@ -105,6 +105,7 @@ static int run(int argc, char **argv) {
                 return r;
         if (arg_wants)
                 return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
+        vr_deadline_arm(arg_target, cmdline.timeout_sec);
 
         if (cmdline.sig != VR_SIG_OFF) {
                 r = vr_trust_store_load(VR_DEFAULT_CERT_DIR, &trust);
@@ -137,6 +138,8 @@ static int run(int argc, char **argv) {
                 r = start_usr_if_present(&parts, &v);
         if (r >= 0 && !handoff) {
                 r = vr_activate(arg_target, &v, &cmdline, user_options);
+                if (cmdline.check_full)
+                        vr_deadline_disarm(); /* reads the whole verified device: its size is signed */
                 if (r >= 0)
                         r = vr_check_active(arg_target, v.data->node, cmdline.check_full);
                 if (r >= 0) {

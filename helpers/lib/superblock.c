@@ -174,6 +174,7 @@ static int fs_size(const struct vr_region *r, char type[static 16], uint64_t *re
         const char *t = NULL;
 
         type[0] = 0;
+        vr_region_note_reading(r->what);
         if (!pr || blkid_probe_set_device(pr, r->fd, (blkid_loff_t) r->offset, (blkid_loff_t) r->size) < 0)
                 return -ENOENT;
         blkid_probe_enable_partitions(pr, 0);

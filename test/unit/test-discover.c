@@ -3,7 +3,9 @@
  * and which refusals are "incomplete" (worth waiting for more devices at boot). */
 #include "testlib.h"
 
+#include "bootwait.h"
 #include "discover.h"
+#include <sys/wait.h>
 
 static char img_a[512], img_b[512], signed_a[512], signed_b[512], certs[512], roothash[129], signed_hash[129];
 
@@ -199,6 +201,32 @@ static void test_explicit_same_device_is_appended(void **state) {
         vr_partition_list_done(&parts);
 }
 
+/* rd.verity.timeout= covers reads: one blocked past the deadline ends the process with
+ * one line naming what it was reading (here rd.verity.timeout=0, so the grace only). */
+static void test_deadline_names_the_read(void **state) {
+        char out[512] = {};
+        int fds[2], status;
+        pid_t pid;
+
+        assert_int_equal(pipe(fds), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(fds[1], STDERR_FILENO);
+                vr_deadline_arm("root", 0);
+                vr_region_note_reading("partition 2 (root-x86-64) of /dev/vdb");
+                for (;;)
+                        pause();
+        }
+        close(fds[1]);
+        assert_true(read(fds[0], out, sizeof(out) - 1) > 0);
+        close(fds[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+        assert_string_equal(out, "verity-root: refusing to boot the root file system: rd.verity.timeout=0 (+5s) ran out "
+                                 "while reading partition 2 (root-x86-64) of /dev/vdb\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
@@ -206,6 +234,7 @@ int main(void) {
                 cmocka_unit_test(test_incomplete_only_for_missing_pieces),
                 cmocka_unit_test(test_explicit_hash_device),
                 cmocka_unit_test(test_explicit_same_device_is_appended),
+                cmocka_unit_test(test_deadline_names_the_read),
                 cmocka_unit_test(test_disk_find_target),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
