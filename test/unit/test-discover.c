@@ -201,6 +201,46 @@ static void test_explicit_same_device_is_appended(void **state) {
         vr_partition_list_done(&parts);
 }
 
+/* Issue 10: a 64 GiB sparse disk with a copy of the signature partition and a root
+ * partition with the signed data PARTUUID, no verity partition. Alone it is refused after
+ * a few small reads (the old appended scan read size/7); beside the signed disk it is an
+ * ambiguity unless the boot disk decides. */
+static void test_attacker_sized_clone(void **state) {
+        struct vr_partition_list parts = {}, both = {};
+        struct vr_trust_store trust = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .sig = VR_SIG_OPTIONAL, .trust = &trust };
+        char clone[512];
+        uint64_t before;
+
+        snprintf(clone, sizeof(clone), "%s/clone64g.img", test_tmpdir());
+        test_sh("test/lib/mkclone-sized.sh %s %s 64G >/dev/null", signed_a, clone);
+        assert_int_equal(vr_trust_store_load(certs, &trust), 0);
+
+        load(&parts, clone, NULL);
+        before = test_bytes_read();
+        assert_int_equal(vr_discover(&parts, &cfg, &v), -ENXIO);
+        assert_true(test_bytes_read() - before <= 1024 * 1024);
+        assert_non_null(strstr(v.reason, "no hash tree appended to it"));
+
+        load(&both, clone, signed_a);
+        before = test_bytes_read();
+        assert_int_equal(vr_discover(&both, &cfg, &v), -ENOTUNIQ);
+        assert_true(test_bytes_read() - before <= 1024 * 1024);
+        assert_non_null(strstr(v.reason, "ambiguous: 2 partitions have PARTUUID="));
+        assert_non_null(strstr(v.reason, clone));
+
+        cfg.boot_disk = signed_a;
+        assert_int_equal(vr_discover(&both, &cfg, &v), 0);
+        assert_string_equal(v.data->disk, signed_a);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+        vr_partition_list_done(&both);
+        vr_trust_store_done(&trust);
+        unlink(clone);
+}
+
 /* rd.verity.timeout= covers reads: one blocked past the deadline ends the process with
  * one line naming what it was reading (here rd.verity.timeout=0, so the grace only). */
 static void test_deadline_names_the_read(void **state) {
@@ -235,6 +275,7 @@ int main(void) {
                 cmocka_unit_test(test_explicit_hash_device),
                 cmocka_unit_test(test_explicit_same_device_is_appended),
                 cmocka_unit_test(test_deadline_names_the_read),
+                cmocka_unit_test(test_attacker_sized_clone),
                 cmocka_unit_test(test_disk_find_target),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

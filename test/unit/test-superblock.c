@@ -226,16 +226,6 @@ static void test_find_appended_none(void **state) {
         close(r.fd);
 }
 
-/* Bytes this process has read so far (every read(2)/pread(2), libblkid's included). */
-static uint64_t bytes_read(void) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/io", "re");
-        unsigned long long n = 0;
-
-        assert_non_null(f);
-        assert_int_equal(fscanf(f, "rchar: %llu", &n), 1);
-        return n;
-}
-
 /* find_appended on path; returns its result and asserts it read at most max bytes. */
 static int find_counted(const char *path, uint64_t size, uint64_t max, struct vr_verity_params *p) {
         struct vr_region r = test_region_from_file(path, "large partition");
@@ -244,9 +234,9 @@ static int find_counted(const char *path, uint64_t size, uint64_t max, struct vr
 
         if (size)
                 r.size = size;
-        before = bytes_read();
+        before = test_bytes_read();
         k = vr_superblock_find_appended(&r, p);
-        assert_true(bytes_read() - before <= max);
+        assert_true(test_bytes_read() - before <= max);
         close(r.fd);
         return k;
 }
