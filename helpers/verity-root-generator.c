@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "activate.h"
+#include "bootwait.h"
 #include "cmdline.h"
 #include "util.h"
 
@@ -168,6 +169,24 @@ static int add_sysroot_check(const char *dir) {
         return add_dependency(dir, "initrd-fs.target", "requires", "verity-root-sysroot.service");
 }
 
+/* verity-root-setup ends itself at rd.verity.timeout= (plus its grace) with a one-line
+ * refusal; the start timeout is the backstop should it not, a little later so that line
+ * comes first. With rd.verity.check=full it may read the whole verified device itself,
+ * which takes as long as the (signed) image is large: no start timeout then. */
+static int add_setup_timeout(const char *dir, const char *name, const struct vr_cmdline *c) {
+        char d[PATH_MAX], content[128];
+
+        snprintf(d, sizeof(d), "%s/verity-root-setup@%s.service.d", dir, name);
+        if (mkdir(d, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create %s: %s", d, strerror(errno));
+        if (c->check_full)
+                snprintf(content, sizeof(content), "[Service]\nTimeoutStartSec=infinity\n");
+        else
+                snprintf(content, sizeof(content), "[Service]\nTimeoutStartSec=%llus\n",
+                         (unsigned long long) c->timeout_sec + VR_DEADLINE_GRACE_SEC + 10);
+        return write_unit(d, "timeout.conf", content);
+}
+
 int main(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         const char *dir;
@@ -189,6 +208,8 @@ int main(int argc, char **argv) {
 
         if (vr_cmdline_wants_root(&cmdline)) {
                 r = add_veritysetup_unit(dir, "root", true);
+                if (r >= 0)
+                        r = add_setup_timeout(dir, "root", &cmdline);
                 if (r >= 0 && cmdline.root_mode != VR_ROOT_OTHER)
                         r = add_sysroot_mount(dir, cmdline.rootfstype);
                 if (r >= 0)
@@ -197,10 +218,12 @@ int main(int argc, char **argv) {
                         return 1;
         }
         /* /usr itself is mounted by systemd-fstab-generator from usrhash= (/dev/mapper/usr). */
-        if (vr_cmdline_wants_usr(&cmdline) && add_veritysetup_unit(dir, "usr", true) < 0)
+        if (vr_cmdline_wants_usr(&cmdline) &&
+            (add_veritysetup_unit(dir, "usr", true) < 0 || add_setup_timeout(dir, "usr", &cmdline) < 0))
                 return 1;
         if (vr_cmdline_auto_usr(&cmdline) &&
-            (add_veritysetup_unit(dir, "usr", false) < 0 || add_sysroot_usr_mount(dir) < 0))
+            (add_veritysetup_unit(dir, "usr", false) < 0 || add_sysroot_usr_mount(dir) < 0 ||
+             add_setup_timeout(dir, "usr", &cmdline) < 0))
                 return 1;
         return 0;
 }

@@ -190,6 +190,7 @@ static int run(int argc, char **argv) {
                 return r;
         if (arg_wants)
                 return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
+        vr_deadline_arm(arg_target, cmdline.timeout_sec);
 
         if (cmdline.sig != VR_SIG_OFF) {
                 r = vr_trust_store_load(VR_DEFAULT_CERT_DIR, &trust);
@@ -245,6 +246,8 @@ static int run(int argc, char **argv) {
                 r = start_usr_if_present(&parts, &v);
         if (r >= 0 && !handoff) {
                 r = active ? 0 : vr_activate(arg_target, &v, &cmdline, user_options);
+                if (cmdline.check_full)
+                        vr_deadline_disarm(); /* reads the whole verified device: its size is signed */
                 if (r >= 0)
                         r = vr_check_active(arg_target, v.data->node, &want, cmdline.check_full);
                 if (r >= 0) {

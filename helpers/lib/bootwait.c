@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <time.h>
 
 #include "bootwait.h"
@@ -199,6 +200,8 @@ static int watch(struct wait_state *s, struct udev_monitor *monitor, uint64_t de
 
 int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,
                         struct vr_verdict *v) {
+        /* One deadline for waiting and evaluating alike, counted from the start. */
+        uint64_t deadline = now_usec() + (uint64_t) timeout_sec * 1000000u;
         struct wait_state s = { .cfg = *cfg, .parts = parts, .v = v };
         _cleanup_(udev_unrefp) struct udev *udev = NULL;
         _cleanup_(udev_monitor_unrefp) struct udev_monitor *monitor = NULL;
@@ -235,7 +238,7 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                 if (v->error < 0)
                         log_notice("waiting up to %us for the %s partitions: %s", timeout_sec,
                                    cfg->target == VR_TARGET_USR ? "usr" : "root", v->reason);
-                r = watch(&s, monitor, now_usec() + (uint64_t) timeout_sec * 1000000u);
+                r = watch(&s, monitor, deadline);
                 if (r == -ETIMEDOUT && decided_when_settled(v)) {
                         /* The verdict may predate the last partitions: decide on what is there now. */
                         log_warning("udev has not processed every block device after %us (%s): deciding on the "
@@ -258,4 +261,48 @@ fail:
         *v = (struct vr_verdict) { .error = r };
         snprintf(v->reason, sizeof(v->reason), "cannot watch udev for partitions: %s", strerror(-r));
         return r;
+}
+
+static char deadline_message[192];
+
+static void write_all(const char *p) {
+        size_t n = strlen(p);
+        while (n > 0) {
+                ssize_t k = write(STDERR_FILENO, p, n);
+                if (k <= 0)
+                        return;
+                p += k;
+                n -= (size_t) k;
+        }
+}
+
+/* Async-signal-safe: only write(2), strlen and _exit. */
+static void deadline_passed(int sig) {
+        const char *what = vr_region_reading();
+
+        write_all(deadline_message);
+        if (what[0]) {
+                write_all("reading ");
+                write_all(what);
+        } else
+                write_all("looking for its partitions");
+        write_all("\n");
+        _exit(1);
+}
+
+void vr_deadline_arm(const char *target, unsigned timeout_sec) {
+        struct sigaction sa = { .sa_handler = deadline_passed };
+        unsigned sec = timeout_sec > UINT_MAX - VR_DEADLINE_GRACE_SEC ? UINT_MAX : timeout_sec + VR_DEADLINE_GRACE_SEC;
+
+        snprintf(deadline_message, sizeof(deadline_message),
+                 "verity-root: refusing to boot the %s file system: rd.verity.timeout=%u (+%us) ran out while ", target,
+                 timeout_sec, VR_DEADLINE_GRACE_SEC);
+        vr_region_note_reading(NULL);
+        sigemptyset(&sa.sa_mask);
+        (void) sigaction(SIGALRM, &sa, NULL);
+        alarm(sec);
+}
+
+void vr_deadline_disarm(void) {
+        alarm(0);
 }

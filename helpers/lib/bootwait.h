@@ -19,3 +19,14 @@ int vr_boot_disk_find(const struct vr_partition_list *parts, vr_id128 loader_uui
  * parts keeps the partitions the verdict points into. Returns v->error. */
 int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,
                         struct vr_verdict *v);
+
+/* Seconds past rd.verity.timeout= for a last look at the partitions present then. */
+#define VR_DEADLINE_GRACE_SEC 5u
+
+/* rd.verity.timeout= bounds the whole search, reads included: a read that blocks (or an
+ * evaluation that runs) past timeout_sec + VR_DEADLINE_GRACE_SEC ends the process with
+ * exit status 1 and one line on stderr naming the target and what it was reading
+ * (vr_region_reading()). vr_deadline_disarm() before work whose length is not the
+ * attacker's to choose (rd.verity.check=full reads the whole verified device). */
+void vr_deadline_arm(const char *target, unsigned timeout_sec);
+void vr_deadline_disarm(void);

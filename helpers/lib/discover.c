@@ -175,6 +175,24 @@ static int open_region(const struct vr_partition *p, struct vr_region *r, char *
         return 0;
 }
 
+/* A signature found on one disk, its data PARTUUID also on another: two partitions claim
+ * one identity and only the boot disk (when the loader named it) may decide between
+ * them. Refused before anything is read from either. */
+static int refuse_uuid_elsewhere(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
+                                 const char *disk, vr_id128 uuid, struct vr_verdict *v) {
+        const struct vr_partition *found[2];
+        char d1[256], d2[256];
+        size_t n;
+
+        if (!disk || cfg->data_device || (cfg->boot_disk && streq(disk, cfg->boot_disk)))
+                return 0;
+        n = find_by_uuid(parts, uuid, NULL, found, ELEMENTSOF(found));
+        if (n <= 1)
+                return 0;
+        return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" VR_ID128_FORMAT_STR ": %s and %s",
+                      n, VR_ID128_FORMAT_VAL(uuid), describe(found[0], d1), describe(found[1], d2));
+}
+
 /* With a root hash in hand: find data and hash partitions by the PARTUUIDs it derives,
  * check their types and disk, read the superblock and check the top of the tree. */
 static int bind_partitions(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
@@ -192,6 +210,9 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
         vr_roothash_verity_uuid(&c->roothash, u);
         memcpy(hash_uuid.bytes, u, 16);
 
+        r = refuse_uuid_elsewhere(parts, cfg, disk, data_uuid, v);
+        if (r < 0)
+                return r;
         if (cfg->data_device) {
                 /* Named on the (trusted) cmdline, as with systemd: no PARTUUID derivation. */
                 n = find_by_device(parts, cfg->data_device, found, ELEMENTSOF(found));

@@ -38,6 +38,10 @@ struct vr_region {
 
 /* Reads len bytes at off inside the region; -ERANGE (logged, naming r->what) past its end. */
 int vr_region_read(const struct vr_region *r, void *buf, size_t len, uint64_t off);
+/* The name of the region read last ("" if none since the last note of NULL): a read
+ * that blocks past the boot deadline is named in its message. */
+void vr_region_note_reading(const char *what);
+const char *vr_region_reading(void);
 
 /* Enumerates the GPT of an image file or whole-disk device with libblkid (no root, no
  * loop devices). A disk without a GPT yields -ENOMEDIUM with a message naming path;

@@ -5,6 +5,18 @@
 #include "partition.h"
 #include "util.h"
 
+/* What the process reads now, for the boot deadline's message (read in a signal handler,
+ * so a fixed buffer, never freed). */
+static char reading[256];
+
+void vr_region_note_reading(const char *what) {
+        snprintf(reading, sizeof(reading), "%s", what ?: "");
+}
+
+const char *vr_region_reading(void) {
+        return reading;
+}
+
 int vr_region_read(const struct vr_region *r, void *buf, size_t len, uint64_t off) {
         int k;
 
@@ -15,6 +27,8 @@ int vr_region_read(const struct vr_region *r, void *buf, size_t len, uint64_t of
         if (r->offset > UINT64_MAX - off || r->offset + off > (uint64_t) INT64_MAX)
                 return log_error_errno(ERANGE, "Offset %" PRIu64 " of %s is out of range", off, r->what);
 
+        if (r->what && strcmp(r->what, reading) != 0)
+                vr_region_note_reading(r->what);
         k = vr_pread_full(r->fd, buf, len, r->offset + off);
         if (k < 0)
                 return log_error_errno(EIO, "Failed to read %zu bytes at offset %" PRIu64 " of %s: %s",

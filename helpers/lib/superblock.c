@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Decoding and locating the dm-verity superblock that veritysetup writes. */
+#include <blkid/blkid.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
 
@@ -22,10 +23,9 @@
 #define SB_SALT_MAX 256
 #define SB_BLOCK_MIN 512u
 #define SB_BLOCK_MAX (512u * 1024u)
-/* veritysetup --hash-offset must be 512-aligned; the appended scan rounds data up to this. */
+/* veritysetup --hash-offset must be 512-aligned; appended images round data up to 4096. */
 #define SB_ALIGN 512u
 #define APPENDED_ROUNDING 4096u
-#define SCAN_CHUNK (1024u * 1024u)
 
 static uint16_t le16(const unsigned char *p) { return (uint16_t) (p[0] | p[1] << 8); }
 static uint32_t le32(const unsigned char *p) {
@@ -45,7 +45,7 @@ static bool algorithm_chars_ok(const char *s) {
         return true;
 }
 
-/* The appended scan probes many candidates; only the caller's final verdict is an error. */
+/* The appended search probes candidates; only the caller's final verdict is an error. */
 static int superblock_decode(const unsigned char *buf, const char *what, bool quiet, struct vr_verity_params *out) {
         int lvl = quiet ? VR_LOG_DEBUG : VR_LOG_ERR;
         struct vr_verity_params p = {};
@@ -124,11 +124,71 @@ int vr_superblock_read(const struct vr_region *r, uint64_t offset, struct vr_ver
         return 0;
 }
 
-/* Largest tree any valid superblock can describe for data of the given size: 64-byte
- * digests in 512-byte blocks give 1/8 per level plus 1/64, ... plus one partial block
- * per level (at most 22 levels of 512 bytes, or a handful of 512K blocks). */
-static uint64_t max_tree_bytes(uint64_t data_bytes) {
-        return data_bytes / 7 + 8u * SB_BLOCK_MAX;
+/* A file system's own idea of its size, read from the few bytes libblkid does not report
+ * (2.38 gives no FSSIZE for these types). Returns 0 and *ret, or -ENOENT. */
+static int fs_size_ext(const struct vr_region *r, uint64_t *ret) {
+        unsigned char sb[0x158];
+        uint64_t blocks;
+        uint32_t log_bs;
+
+        if (vr_region_read(r, sb, sizeof(sb), 1024) < 0)
+                return -ENOENT;
+        log_bs = le32(sb + 0x18);
+        if (log_bs > 6)
+                return -ENOENT;
+        blocks = le32(sb + 0x04);
+        if (le32(sb + 0x60) & 0x80) /* INCOMPAT_64BIT: s_blocks_count_hi is valid */
+                blocks |= (uint64_t) le32(sb + 0x150) << 32;
+        *ret = blocks << (10 + log_bs);
+        return 0;
+}
+
+static int fs_size_erofs(const struct vr_region *r, uint64_t *ret) {
+        unsigned char sb[0x28];
+
+        if (vr_region_read(r, sb, sizeof(sb), 1024) < 0 || sb[0x0c] < 9 || sb[0x0c] > 16)
+                return -ENOENT;
+        *ret = (uint64_t) le32(sb + 0x24) << sb[0x0c];
+        return 0;
+}
+
+static int fs_size_squashfs(const struct vr_region *r, uint64_t *ret) {
+        unsigned char sb[0x30];
+
+        if (vr_region_read(r, sb, sizeof(sb), 0) < 0)
+                return -ENOENT;
+        *ret = le64(sb + 0x28); /* bytes_used */
+        return 0;
+}
+
+static inline void blkid_free_probep(blkid_probe *pr) {
+        if (*pr)
+                blkid_free_probe(*pr);
+}
+
+/* Which file system starts the region, by libblkid, limited to the types whose size we
+ * can read: probing costs a few fixed reads, whatever the region's size. */
+static int fs_size(const struct vr_region *r, char type[static 16], uint64_t *ret) {
+        static const char *const types[] = { "ext2", "ext3", "ext4", "erofs", "squashfs", NULL };
+        _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
+        const char *t = NULL;
+
+        type[0] = 0;
+        vr_region_note_reading(r->what);
+        if (!pr || blkid_probe_set_device(pr, r->fd, (blkid_loff_t) r->offset, (blkid_loff_t) r->size) < 0)
+                return -ENOENT;
+        blkid_probe_enable_partitions(pr, 0);
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+        blkid_probe_filter_superblocks_type(pr, BLKID_FLTR_ONLYIN, (char **) types);
+        if (blkid_do_safeprobe(pr) != 0 || blkid_probe_lookup_value(pr, "TYPE", &t, NULL) < 0 || !t)
+                return -ENOENT;
+        snprintf(type, 16, "%s", t);
+        if (startswith(t, "ext"))
+                return fs_size_ext(r, ret);
+        if (streq(t, "erofs"))
+                return fs_size_erofs(r, ret);
+        return fs_size_squashfs(r, ret);
 }
 
 static bool appended_match(const struct vr_region *r, uint64_t off, const struct vr_verity_params *p) {
@@ -143,54 +203,44 @@ static bool appended_match(const struct vr_region *r, uint64_t off, const struct
         return start != UINT64_MAX && size != 0 && start <= r->size && size <= r->size - start;
 }
 
-int vr_superblock_find_appended(const struct vr_region *r, struct vr_verity_params *out) {
-        _cleanup_free_ unsigned char *buf = NULL;
-        uint64_t lowest, end;
-        int k;
+/* One candidate: a superblock at off that describes data ending there and a tree that fits. */
+static int try_appended(const struct vr_region *r, uint64_t off, struct vr_verity_params *out) {
+        unsigned char buf[VR_SUPERBLOCK_SIZE];
+        struct vr_verity_params p;
 
-        if (r->size < 2 * SB_ALIGN)
-                return log_error_errno(ENOENT, "No appended dm-verity superblock in %s: it is only %" PRIu64 " bytes",
-                                       r->what, r->size);
-
-        /* Candidates lie at 512-byte multiples below end, each with its 512 bytes inside r. */
-        end = (r->size - VR_SUPERBLOCK_SIZE) / SB_ALIGN * SB_ALIGN + SB_ALIGN;
-        lowest = r->size > max_tree_bytes(r->size) ? (r->size - max_tree_bytes(r->size)) / SB_ALIGN * SB_ALIGN : 0;
-        if (lowest == 0)
-                lowest = SB_ALIGN; /* data_blocks > 0, so offset 0 cannot match */
-
-        buf = malloc(SCAN_CHUNK);
-        if (!buf)
-                return log_error_errno(ENOMEM, "Out of memory");
-
-        while (end > lowest) {
-                uint64_t chunk_start = end - lowest > SCAN_CHUNK - SB_ALIGN ? end - (SCAN_CHUNK - SB_ALIGN) : lowest;
-                size_t len = (size_t) (end - chunk_start);
-
-                k = vr_region_read(r, buf, len, chunk_start);
-                if (k < 0)
-                        return k;
-
-                for (size_t i = len; i >= SB_ALIGN;) {
-                        struct vr_verity_params p;
-                        i -= SB_ALIGN;
-                        if (memcmp(buf + i, SB_MAGIC, 8) != 0)
-                                continue;
-                        if (superblock_decode(buf + i, r->what, true, &p) < 0)
-                                continue;
-                        p.hash_offset = chunk_start + i;
-                        if (!appended_match(r, p.hash_offset, &p)) {
-                                log_debug("Superblock at offset %" PRIu64 " of %s does not describe an appended layout",
-                                          p.hash_offset, r->what);
-                                continue;
-                        }
-                        *out = p;
-                        return 0;
-                }
-                end = chunk_start;
+        if (off == 0 || off % SB_ALIGN != 0 || off > r->size || r->size - off < sizeof(buf))
+                return -ENOENT;
+        if (vr_region_read(r, buf, sizeof(buf), off) < 0 || superblock_decode(buf, r->what, true, &p) < 0)
+                return -ENOENT;
+        p.hash_offset = off;
+        if (!appended_match(r, off, &p)) {
+                log_debug("Superblock at offset %" PRIu64 " of %s does not describe an appended layout", off, r->what);
+                return -ENOENT;
         }
+        *out = p;
+        return 0;
+}
+
+int vr_superblock_find_appended(const struct vr_region *r, struct vr_verity_params *out) {
+        uint64_t size, cand[2];
+        char type[16];
+
+        /* The superblock follows the file system, at its end rounded up to 4096 (or, for
+         * data in 512-byte blocks, at its very end): two reads, however large r is. */
+        if (fs_size(r, type, &size) < 0)
+                return log_error_errno(ENOENT, "No appended dm-verity superblock in %s: it does not start with a file "
+                                       "system whose size is known (ext4, erofs, squashfs)", r->what);
+        if (size == 0 || size > r->size)
+                return log_error_errno(ENOENT, "No appended dm-verity superblock in %s: its %s file system claims %" PRIu64
+                                       " bytes of %" PRIu64, r->what, type, size, r->size);
+        cand[0] = (size + APPENDED_ROUNDING - 1) / APPENDED_ROUNDING * APPENDED_ROUNDING;
+        cand[1] = size;
+        for (size_t i = 0; i < ELEMENTSOF(cand); i++)
+                if ((i == 0 || cand[i] != cand[0]) && try_appended(r, cand[i], out) == 0)
+                        return 0;
 
         return log_error_errno(ENOENT,
-                               "No appended dm-verity superblock in %s: none in its last %" PRIu64
-                               " bytes ends the data and is followed by its hash tree",
-                               r->what, r->size - lowest);
+                               "No appended dm-verity superblock in %s: none after its %s file system of %" PRIu64
+                               " bytes (at %" PRIu64 ") ends the data and is followed by its hash tree",
+                               r->what, type, size, cand[0]);
 }

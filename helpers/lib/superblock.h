@@ -31,7 +31,9 @@ int vr_superblock_read(const struct vr_region *r, uint64_t offset, struct vr_ver
 
 /* Appended layout: finds a superblock inside a single partition whose data_blocks
  * end exactly where the superblock starts (hash offset = data size, or data size
- * rounded up to 4096). Scans backwards from the end of r, no further than the largest
- * tree any valid superblock could need, and takes the candidate nearest the end whose
- * tree fits in r. Returns 0 with out->hash_offset set, -ENOENT (logged) if none. */
+ * rounded up to 4096), right after the file system that starts the partition (ext4,
+ * erofs or squashfs, found by libblkid; its size from its own superblock). Only the
+ * file system's end rounded up to 4096 (or the end itself) is tried: the cost does not
+ * depend on the partition's size. The tree must fit in r. Returns 0 with
+ * out->hash_offset set, -ENOENT (logged) if none. */
 int vr_superblock_find_appended(const struct vr_region *r, struct vr_verity_params *out);

@@ -5,6 +5,7 @@
 
 #include "bootwait.h"
 #include "discover.h"
+#include <sys/wait.h>
 
 static char img_a[512], img_b[512], signed_a[512], signed_b[512], certs[512], roothash[129], signed_hash[129];
 
@@ -322,6 +323,72 @@ static void test_only_disk_excludes_other_usr(void **state) {
         vr_trust_store_done(&trust);
 }
 
+/* Issue 10: a 64 GiB sparse disk with a copy of the signature partition and a root
+ * partition with the signed data PARTUUID, no verity partition. Alone it is refused after
+ * a few small reads (the old appended scan read size/7); beside the signed disk it is an
+ * ambiguity unless the boot disk decides. */
+static void test_attacker_sized_clone(void **state) {
+        struct vr_partition_list parts = {}, both = {};
+        struct vr_trust_store trust = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .sig = VR_SIG_OPTIONAL, .trust = &trust };
+        char clone[512];
+        uint64_t before;
+
+        snprintf(clone, sizeof(clone), "%s/clone64g.img", test_tmpdir());
+        test_sh("test/lib/mkclone-sized.sh %s %s 64G >/dev/null", signed_a, clone);
+        assert_int_equal(vr_trust_store_load(certs, &trust), 0);
+
+        load(&parts, clone, NULL);
+        before = test_bytes_read();
+        assert_int_equal(vr_discover(&parts, &cfg, &v), -ENXIO);
+        assert_true(test_bytes_read() - before <= 1024 * 1024);
+        assert_non_null(strstr(v.reason, "no hash tree appended to it"));
+
+        load(&both, clone, signed_a);
+        before = test_bytes_read();
+        assert_int_equal(vr_discover(&both, &cfg, &v), -ENOTUNIQ);
+        assert_true(test_bytes_read() - before <= 1024 * 1024);
+        assert_non_null(strstr(v.reason, "ambiguous: 2 partitions have PARTUUID="));
+        assert_non_null(strstr(v.reason, clone));
+
+        cfg.boot_disk = signed_a;
+        assert_int_equal(vr_discover(&both, &cfg, &v), 0);
+        assert_string_equal(v.data->disk, signed_a);
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+        vr_partition_list_done(&both);
+        vr_trust_store_done(&trust);
+        unlink(clone);
+}
+
+/* rd.verity.timeout= covers reads: one blocked past the deadline ends the process with
+ * one line naming what it was reading (here rd.verity.timeout=0, so the grace only). */
+static void test_deadline_names_the_read(void **state) {
+        char out[512] = {};
+        int fds[2], status;
+        pid_t pid;
+
+        assert_int_equal(pipe(fds), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(fds[1], STDERR_FILENO);
+                vr_deadline_arm("root", 0);
+                vr_region_note_reading("partition 2 (root-x86-64) of /dev/vdb");
+                for (;;)
+                        pause();
+        }
+        close(fds[1]);
+        assert_true(read(fds[0], out, sizeof(out) - 1) > 0);
+        close(fds[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+        assert_string_equal(out, "verity-root: refusing to boot the root file system: rd.verity.timeout=0 (+5s) ran out "
+                                 "while reading partition 2 (root-x86-64) of /dev/vdb\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
@@ -329,6 +396,8 @@ int main(void) {
                 cmocka_unit_test(test_incomplete_only_for_missing_pieces),
                 cmocka_unit_test(test_explicit_hash_device),
                 cmocka_unit_test(test_explicit_same_device_is_appended),
+                cmocka_unit_test(test_deadline_names_the_read),
+                cmocka_unit_test(test_attacker_sized_clone),
                 cmocka_unit_test(test_disk_find_target),
                 cmocka_unit_test(test_refusal_escapes_label),
                 cmocka_unit_test(test_boot_disk_duplicate_partuuid),

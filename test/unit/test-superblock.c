@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Superblock decoding (every field), region reads and the appended-layout search. */
 #include <limits.h>
-#include <time.h>
 
 #include "testlib.h"
 #include "hashtree.h"
@@ -223,60 +222,82 @@ static void test_find_appended_none(void **state) {
 
         r = test_region_from_bytes(blob, 1000, "tiny partition");
         assert_int_equal(vr_superblock_find_appended(&r, &p), -ENOENT);
-        assert_last_error_contains("tiny partition: it is only 1000 bytes");
+        assert_last_error_contains("tiny partition: it does not start with a file system");
         close(r.fd);
 }
 
-static double elapsed(const struct timespec *a) {
-        struct timespec b;
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        return (double) (b.tv_sec - a->tv_sec) + (double) (b.tv_nsec - a->tv_nsec) / 1e9;
+/* find_appended on path; returns its result and asserts it read at most max bytes. */
+static int find_counted(const char *path, uint64_t size, uint64_t max, struct vr_verity_params *p) {
+        struct vr_region r = test_region_from_file(path, "large partition");
+        uint64_t before;
+        int k;
+
+        if (size)
+                r.size = size;
+        before = test_bytes_read();
+        k = vr_superblock_find_appended(&r, p);
+        assert_true(test_bytes_read() - before <= max);
+        close(r.fd);
+        return k;
 }
 
-/* 1 GiB of (sparse) data with a superblock after it: the scan must not read the whole
- * region. The tree's content does not matter here, only that it fits. */
+/* 1 GiB of (sparse) ext4 with a superblock after it: found with a few small reads. The
+ * tree's content does not matter here, only that it fits. */
 static void test_find_appended_large(void **state) {
         const uint64_t gib = UINT64_C(1) << 30;
         char path[PATH_MAX];
         unsigned char sb[VR_SUPERBLOCK_SIZE];
         struct vr_verity_params p, expect;
-        struct vr_region r;
-        struct timespec t0;
+        uint64_t end;
         int fd;
 
         memcpy(sb, real_sb, sizeof(sb));
         put_le64(sb + 72, gib / 4096);
         assert_int_equal(vr_superblock_parse(sb, "large", &expect), 0);
         expect.hash_offset = gib;
+        end = vr_hashtree_start(&expect) + vr_hashtree_size(&expect);
 
         snprintf(path, sizeof(path), "%s/large", test_tmpdir());
-        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        test_sh("rm -f %s && truncate -s 1G %s && mkfs.ext4 -q -F -b 4096 -O ^has_journal,^resize_inode -N 128 "
+                "-E lazy_itable_init=1,nodiscard %s", path, path, path);
+        fd = open(path, O_RDWR | O_CLOEXEC);
         assert_true(fd >= 0);
-        assert_int_equal(ftruncate(fd, (off_t) (vr_hashtree_start(&expect) + vr_hashtree_size(&expect))), 0);
+        assert_int_equal(ftruncate(fd, (off_t) end), 0);
         assert_int_equal(pwrite(fd, sb, sizeof(sb), (off_t) gib), (ssize_t) sizeof(sb));
         close(fd);
 
-        r = test_region_from_file(path, "large partition");
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        assert_int_equal(vr_superblock_find_appended(&r, &p), 0);
-        assert_true(elapsed(&t0) < 0.5);
+        assert_int_equal(find_counted(path, 0, 256 * 1024, &p), 0);
         assert_int_equal(p.hash_offset, gib);
         assert_int_equal(p.data_blocks, gib / 4096);
 
         /* One byte short of the tree: no longer an appended layout. */
-        r.size--;
         vr_log_clear_last_error();
-        assert_int_equal(vr_superblock_find_appended(&r, &p), -ENOENT);
-        assert_last_error_contains("none in its last");
-        close(r.fd);
+        assert_int_equal(find_counted(path, end - 1, 256 * 1024, &p), -ENOENT);
+        assert_last_error_contains("none after its ext4 file system of 1073741824 bytes (at 1073741824)");
+        /* The partition smaller than the file system says. */
+        assert_int_equal(find_counted(path, gib - 4096, 256 * 1024, &p), -ENOENT);
+        assert_last_error_contains("its ext4 file system claims 1073741824 bytes of 1073737728");
+        unlink(path);
+}
 
-        /* No superblock at all: bounded by the largest possible tree, not the region. */
-        test_sh("truncate -s 0 %s && truncate -s 1G %s", path, path);
-        r = test_region_from_file(path, "large empty partition");
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        assert_int_equal(vr_superblock_find_appended(&r, &p), -ENOENT);
-        assert_true(elapsed(&t0) < 5);
-        close(r.fd);
+/* Sizes an attacker picks (issue 10): 64 GiB of sparse nothing, and 64 GiB whose ext4
+ * claims 60 GiB. Neither may cost more than a few reads (the old backwards scan read
+ * size/7, over 9 GiB). */
+static void test_find_appended_attacker_sized(void **state) {
+        char path[PATH_MAX];
+        struct vr_verity_params p;
+
+        snprintf(path, sizeof(path), "%s/huge", test_tmpdir());
+        test_sh("rm -f %s && truncate -s 64G %s", path, path);
+        vr_log_clear_last_error();
+        assert_int_equal(find_counted(path, 0, 256 * 1024, &p), -ENOENT);
+        assert_last_error_contains("large partition: it does not start with a file system whose size is known");
+
+        test_sh("rm -f %s && truncate -s 60G %s && mkfs.ext4 -q -F -b 4096 -O ^has_journal,^resize_inode -N 128 "
+                "-E lazy_itable_init=1,nodiscard %s && truncate -s 64G %s", path, path, path, path);
+        vr_log_clear_last_error();
+        assert_int_equal(find_counted(path, 0, 256 * 1024, &p), -ENOENT);
+        assert_last_error_contains("none after its ext4 file system of 64424509440 bytes");
         unlink(path);
 }
 
@@ -290,6 +311,7 @@ int main(void) {
                 cmocka_unit_test(test_find_appended),
                 cmocka_unit_test(test_find_appended_none),
                 cmocka_unit_test(test_find_appended_large),
+                cmocka_unit_test(test_find_appended_attacker_sized),
         };
         int r;
 

@@ -62,6 +62,18 @@ static inline void test_sh(const char *fmt, ...) {
                 fail_msg("command failed (%d): %s", r, cmd);
 }
 
+/* Bytes this process has read so far (every read(2)/pread(2), libblkid's included). */
+static inline uint64_t test_bytes_read(void) {
+        unsigned long long n = 0;
+        FILE *f = fopen("/proc/self/io", "re");
+        if (!f)
+                fail_msg("cannot open /proc/self/io");
+        if (fscanf(f, "rchar: %llu", &n) != 1)
+                fail_msg("no rchar in /proc/self/io");
+        fclose(f);
+        return n;
+}
+
 /* The last error logged by the library must contain needle. */
 #define assert_last_error_contains(needle)                                                  \
         do {                                                                                \
