@@ -366,7 +366,7 @@ int vr_cmdline_read(const char *path, struct vr_cmdline *c) {
         int r;
 
         if (!path)
-                path = getenv("VERITY_ROOT_CMDLINE") ?: "/proc/cmdline";
+                path = "/proc/cmdline";
 
         r = read_cmdline_file(path, &line);
         if (r < 0)

@@ -56,7 +56,7 @@ void vr_cmdline_done(struct vr_cmdline *c);
  * refuse to boot rather than act as if the key were absent. */
 int vr_cmdline_parse(const char *line, struct vr_cmdline *c);
 
-/* Reads path (NULL: /proc/cmdline, or $VERITY_ROOT_CMDLINE when set, for tests). */
+/* Reads path (NULL: /proc/cmdline; tests pass a file of their own). */
 int vr_cmdline_read(const char *path, struct vr_cmdline *c);
 
 /* True when this module should own the root verity device: root= unset, auto,

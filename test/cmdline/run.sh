@@ -88,4 +88,19 @@ generate gen-generic "quiet" sysroot.mount systemd-veritysetup@root.service syst
 generate gen-invalid "root=/dev/vda1 rd.verity.sig=Required" sysroot.mount systemd-veritysetup@root.service
 generate gen-invalid-off "systemd.verity=0 rd.verity.check=some" sysroot.mount systemd-veritysetup@root.service
 
+# VERITY_ROOT_CMDLINE was once a test hook; production binaries must not honour it
+# (a shell initrd exports kernel command line words into the environment).
+printf 'systemd.verity=0\n' > "$W/env-cmdline"
+if selected env-ignored-setup; then
+    VERITY_ROOT_CMDLINE=$W/env-cmdline with_cmdline "quiet" "$SETUP" --wants --target root
+    if [ "$rc" -eq 0 ]; then pass env-ignored-setup
+    else fail env-ignored-setup "exit $rc: followed VERITY_ROOT_CMDLINE"; fi
+fi
+if selected env-ignored-generator; then
+    rm -rf "$W/gen" && mkdir -p "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    VERITY_ROOT_CMDLINE=$W/env-cmdline with_cmdline "quiet" "$GENERATOR" "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    if [ -e "$W/gen/e/sysroot.mount" ]; then pass env-ignored-generator
+    else fail env-ignored-generator "no sysroot.mount: followed VERITY_ROOT_CMDLINE"; fi
+fi
+
 summary

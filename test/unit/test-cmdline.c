@@ -544,10 +544,23 @@ static void test_read_missing_file(void **state) {
         assert_last_error_contains("/nonexistent/cmdline");
 }
 
-static void test_read_proc_default(void **state) {
-        unsetenv("VERITY_ROOT_CMDLINE");
-        /* Without the override the host's /proc/cmdline is read (it has no rd.verity.* keys). */
+/* Production code reads /proc/cmdline only: an environment variable cannot redirect it
+ * (a shell initrd turns kernel command line words into environment variables). */
+static void test_read_ignores_environment(void **state) {
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/cmdline-env", test_tmpdir());
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fputs("rd.verity.sig=bogus\n", f);
+        fclose(f);
+
+        assert_int_equal(setenv("VERITY_ROOT_CMDLINE", path, 1), 0);
+        /* The host's /proc/cmdline has no rd.verity.* keys; the file above would not parse. */
         assert_int_equal(vr_cmdline_read(NULL, &c), 0);
+        unsetenv("VERITY_ROOT_CMDLINE");
+        unlink(path);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -599,7 +612,7 @@ int main(void) {
                 T(test_read_file),
                 T(test_read_explicit_path),
                 T(test_read_missing_file),
-                T(test_read_proc_default),
+                T(test_read_ignores_environment),
         };
         vr_log_set_prefix("test-cmdline");
         int r = cmocka_run_group_tests(tests, NULL, NULL);
