@@ -203,8 +203,15 @@ int main(int argc, char **argv) {
 
         vr_cmdline_init(&cmdline);
         r = vr_cmdline_read(NULL, &cmdline);
-        if (r < 0)
-                return 1;
+        if (r < 0) {
+                /* Fail closed: without our units fstab or gpt-auto would mount whatever they
+                 * find. Own the root instead; verity-root-setup@root re-reads the command
+                 * line, names the key at fault and stops the boot (OnFailure=). */
+                log_error("invalid kernel command line: taking over the root so that the boot stops");
+                if (add_veritysetup_unit(dir, "root", true) < 0 || add_sysroot_mount(dir, NULL) < 0)
+                        return 1;
+                return 0;
+        }
 
         if (vr_cmdline_wants_root(&cmdline)) {
                 r = add_veritysetup_unit(dir, "root", true);

@@ -13,6 +13,10 @@
 #include "util.h"
 #include "version.h"
 
+/* --wants: the kernel command line could not be read or holds an invalid value of a
+ * key this module reads. Distinct from 1 ("not ours") so that callers fail closed. */
+#define EXIT_CMDLINE_INVALID 3
+
 static const char *arg_target = "root";
 static bool arg_activate;
 static bool arg_wants;
@@ -44,7 +48,8 @@ static int parse_argv(int argc, char **argv) {
                                "Finds the verity partitions of the target by GPT type and root hash, verifies\n"
                                "the trust chain, and writes " VR_RUNDIR "/TARGET.env for systemd-veritysetup@TARGET,\n"
                                "or with --activate opens /dev/mapper/TARGET itself. --wants: exit 0 if the\n"
-                               "kernel command line asks for this target, 1 if not.\n",
+                               "kernel command line asks for this target, 1 if not, 3 if the command line\n"
+                               "is invalid (the key and value at fault are printed): the boot must stop.\n",
                                program_invocation_short_name);
                         return 0;
                 default:
@@ -186,8 +191,13 @@ static int run(int argc, char **argv) {
 
         vr_cmdline_init(&cmdline);
         r = vr_cmdline_read(NULL, &cmdline);
-        if (r < 0)
+        if (r < 0 && arg_wants)
+                return EXIT_CMDLINE_INVALID;
+        if (r < 0) {
+                log_error("refusing to boot the %s file system: the kernel command line is invalid (see above)",
+                          arg_target);
                 return r;
+        }
         if (arg_wants)
                 return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
         vr_deadline_arm(arg_target, cmdline.timeout_sec);

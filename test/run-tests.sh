@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs every test suite of `make check` and ends with one "N passed, N failed" line.
-# Suites: unit tests (cmocka), the same under ASan+UBSan, inspect tests on images,
+# Suites: unit tests (cmocka), the same under ASan+UBSan, the boot helpers against a
+# chosen /proc/cmdline (cmdline), inspect tests on images,
 # a short fuzzing smoke, and the QEMU boot tests. VR_SUITES="unit inspect" picks some.
 set -u
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ passed=0
 failed=0
 skipped=0
 failures=()
-suites=${VR_SUITES:-unit asan inspect kiwi mkimage package fuzz boot}
+suites=${VR_SUITES:-unit asan cmdline inspect kiwi mkimage package fuzz boot}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
 
 record() { # name status(0 pass, 77 skip, else fail)
@@ -81,6 +82,7 @@ for suite in $suites; do
         asan)
             ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                 run_cmocka_dir asan build-asan/test ;;
+        cmdline) run_script_suite cmdline test/cmdline/run.sh ;;
         inspect) run_script_suite inspect test/inspect/run.sh ;;
         kiwi) run_script_suite kiwi test/inspect/kiwi.sh ;;
         package) run_script_suite package test/package/run.sh ;;

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "cmdline.h"
+#include "roothash.h"
 #include "util.h"
 #include "version.h"
 
@@ -150,11 +151,18 @@ static int parse_seconds(const char *v, unsigned *ret) {
         return 0;
 }
 
-/* An empty value resets the field; a bare key carries nothing to store. */
-static int set_string(char **field, const char *key, const char *value) {
+#define INVALID_VALUE(key, value, expected) \
+        log_error_errno(-EINVAL, "Invalid value for %s: \"%s\" (expected %s)", (key), (value) ?: "", (expected))
+
+/* An empty value resets the field. A bare key carries nothing to store: for the keys
+ * this module owns that is an error (a policy must not vanish silently), for root= and
+ * rootfstype=, which only describe someone else's root, a warning. */
+static int set_string(char **field, const char *key, const char *value, bool required) {
         char *copy = NULL;
 
         if (!value) {
+                if (required)
+                        return INVALID_VALUE(key, value, "a value after \"=\"");
                 log_warning("Missing value for kernel command line key %s, ignoring.", key);
                 return 0;
         }
@@ -189,23 +197,42 @@ static char **rd_key_field(struct vr_cmdline *c, enum rd_key k) {
 
 static int parse_systemd_key(struct vr_cmdline *c, struct parse_state *st, enum rd_key k, bool rd,
                              const char *key, const char *value) {
-        if (!rd && st->rd_seen[k])
-                return 0;
+        /* A plain key overridden by its rd. form is still checked: a malformed value is
+         * a mistake on the command line wherever it stands. */
+        bool store = rd || !st->rd_seen[k];
+
         if (rd)
                 st->rd_seen[k] = true;
 
         if (k == RD_KEY_VERITY) {
                 int b = parse_boolean(value);
                 if (b < 0)
-                        return log_error_errno(-EINVAL, "Invalid boolean for %s: \"%s\"", key, value);
-                c->verity = b;
+                        return INVALID_VALUE(key, value, "a boolean");
+                if (store)
+                        c->verity = b;
                 return 0;
         }
-        return set_string(rd_key_field(c, k), key, value);
+        if (!value)
+                return INVALID_VALUE(key, value, "a value after \"=\"");
+        return store ? set_string(rd_key_field(c, k), key, value, true) : 0;
 }
 
-#define INVALID_VALUE(key, value, expected) \
-        log_error_errno(-EINVAL, "Invalid value for %s: \"%s\" (expected %s)", (key), (value) ?: "", (expected))
+/* roothash= and usrhash= are checked here, by the rules discovery applies later, so
+ * that a malformed hash stops the boot even when nothing would look at it. */
+static int set_hash(char **field, const char *key, const char *value) {
+        struct vr_roothash h;
+        char what[320];
+        int r;
+
+        if (value && *value) {
+                snprintf(what, sizeof(what), "Invalid value for %s: \"%.200s%s\"", key, value,
+                         strlen(value) > 200 ? "..." : "");
+                r = vr_roothash_parse(value, NULL, what, &h);
+                if (r < 0)
+                        return r;
+        }
+        return set_string(field, key, value, true);
+}
 
 static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key, const char *value) {
         if (key_eq(name, "sig")) {
@@ -244,9 +271,12 @@ static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key
         } else if (key_eq(name, "min_version")) {
                 if (!vr_version_is_valid(value))
                         return INVALID_VALUE(key, value, "a version of characters [a-zA-Z0-9._~+^-]");
-                return set_string(&c->min_version, key, value);
+                return set_string(&c->min_version, key, value, true);
         } else
-                log_warning("Unknown kernel command line key %s, ignoring.", key);
+                /* A typo (rd.verity.sgi=required) must not drop the policy it meant. */
+                return log_error_errno(-EINVAL, "Unknown kernel command line key %s=\"%s\" "
+                                       "(rd.verity.* keys: sig, timeout, corruption, check, kernel_sig, min_version)",
+                                       key, value ?: "");
         return 0;
 }
 
@@ -254,15 +284,15 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
         const char *rest;
 
         if (key_eq(key, "root"))
-                return set_string(&c->root, key, value);
+                return set_string(&c->root, key, value, false);
         if (key_eq(key, "rootfstype"))
-                return set_string(&c->rootfstype, key, value);
+                return set_string(&c->rootfstype, key, value, false);
         if (key_eq(key, "roothash"))
-                return set_string(&c->roothash, key, value);
+                return set_hash(&c->roothash, key, value);
         if (key_eq(key, "usrhash"))
-                return set_string(&c->usrhash, key, value);
+                return set_hash(&c->usrhash, key, value);
         if (key_eq(key, "init"))
-                return set_string(&c->init, key, value);
+                return set_string(&c->init, key, value, false);
 
         if ((rest = key_startswith(key, "rd.verity.")))
                 return parse_own_key(c, rest, key, value);
@@ -345,7 +375,7 @@ int vr_cmdline_read(const char *path, struct vr_cmdline *c) {
         int r;
 
         if (!path)
-                path = getenv("VERITY_ROOT_CMDLINE") ?: "/proc/cmdline";
+                path = "/proc/cmdline";
 
         r = read_cmdline_file(path, &line);
         if (r < 0)

@@ -52,11 +52,13 @@ void vr_cmdline_done(struct vr_cmdline *c);
 
 /* Parses a whole command line (shell-like quoting: "a b" and 'a b' keep spaces;
  * key="value with spaces" too). Later keys override earlier ones; rd.-prefixed
- * systemd keys override the plain ones. Unknown rd.verity.* keys log a warning;
- * invalid values of known keys are an error naming the key (-EINVAL). */
+ * systemd keys override the plain ones. Unknown rd.verity.* keys, malformed
+ * roothash=/usrhash= and invalid or missing values of the other keys this module
+ * reads are an error naming the key and the value (-EINVAL): the caller must then
+ * refuse to boot rather than act as if the key were absent. */
 int vr_cmdline_parse(const char *line, struct vr_cmdline *c);
 
-/* Reads path (NULL: /proc/cmdline, or $VERITY_ROOT_CMDLINE when set, for tests). */
+/* Reads path (NULL: /proc/cmdline; tests pass a file of their own). */
 int vr_cmdline_read(const char *path, struct vr_cmdline *c);
 
 /* True when this module should own the root verity device: root= unset, auto,

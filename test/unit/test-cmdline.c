@@ -5,6 +5,10 @@
 
 static struct vr_cmdline c;
 
+/* Well-formed sha256 root hashes: roothash= and usrhash= are checked at parse time. */
+#define HASH_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HASH_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
 static int setup(void **state) {
         vr_cmdline_init(&c);
         vr_log_clear_last_error();
@@ -59,11 +63,11 @@ static void test_defaults(void **state) {
 }
 
 static void test_plain_keys(void **state) {
-        assert_int_equal(vr_cmdline_parse("BOOT_IMAGE=/vmlinuz ro quiet root=/dev/vda2 roothash=abcd "
-                                          "usrhash=ef01 console=ttyS0\n", &c), 0);
+        assert_int_equal(vr_cmdline_parse("BOOT_IMAGE=/vmlinuz ro quiet root=/dev/vda2 roothash=" HASH_A " "
+                                          "usrhash=" HASH_B " console=ttyS0\n", &c), 0);
         assert_string_equal(c.root, "/dev/vda2");
-        assert_string_equal(c.roothash, "abcd");
-        assert_string_equal(c.usrhash, "ef01");
+        assert_string_equal(c.roothash, HASH_A);
+        assert_string_equal(c.usrhash, HASH_B);
         assert_int_equal(c.root_mode, VR_ROOT_OTHER);
 }
 
@@ -79,9 +83,9 @@ static void test_quoting_whole_word(void **state) {
 }
 
 static void test_quoting_single(void **state) {
-        assert_int_equal(vr_cmdline_parse("systemd.verity_usr_options='a b'\tusrhash=00", &c), 0);
+        assert_int_equal(vr_cmdline_parse("systemd.verity_usr_options='a b'\tusrhash=" HASH_A, &c), 0);
         assert_string_equal(c.usr_options, "a b");
-        assert_string_equal(c.usrhash, "00");
+        assert_string_equal(c.usrhash, HASH_A);
 }
 
 static void test_quoting_mid_word(void **state) {
@@ -90,10 +94,10 @@ static void test_quoting_mid_word(void **state) {
 }
 
 static void test_quoting_unbalanced(void **state) {
-        assert_int_equal(vr_cmdline_parse("roothash=aa root=\"/dev/a b roothash=bb", &c), 0);
+        assert_int_equal(vr_cmdline_parse("roothash=" HASH_A " root=\"/dev/a b roothash=bb", &c), 0);
         /* The open quote swallows the rest of the line into root=. */
         assert_string_equal(c.root, "/dev/a b roothash=bb");
-        assert_string_equal(c.roothash, "aa");
+        assert_string_equal(c.roothash, HASH_A);
 }
 
 static void test_quote_only(void **state) {
@@ -103,29 +107,91 @@ static void test_quote_only(void **state) {
 }
 
 static void test_later_overrides(void **state) {
-        assert_int_equal(vr_cmdline_parse("roothash=11 root=/dev/sda roothash=22 root=gpt-auto "
+        assert_int_equal(vr_cmdline_parse("roothash=" HASH_A " root=/dev/sda roothash=" HASH_B " root=gpt-auto "
                                           "rd.verity.sig=off rd.verity.sig=required", &c), 0);
-        assert_string_equal(c.roothash, "22");
+        assert_string_equal(c.roothash, HASH_B);
         assert_string_equal(c.root, "gpt-auto");
         assert_int_equal(c.root_mode, VR_ROOT_AUTO);
         assert_int_equal(c.sig, VR_SIG_REQUIRED);
 }
 
 static void test_empty_value_resets(void **state) {
-        assert_int_equal(vr_cmdline_parse("roothash=11 roothash=", &c), 0);
+        assert_int_equal(vr_cmdline_parse("roothash=" HASH_A " roothash=", &c), 0);
         assert_null(c.roothash);
 }
 
-static void test_bare_string_key_ignored(void **state) {
-        assert_int_equal(parse_capturing_stderr("roothash=11 roothash"), 0);
-        assert_string_equal(c.roothash, "11");
-        assert_non_null(strstr(captured, "Missing value for kernel command line key roothash"));
+/* root= and rootfstype= describe someone else's root: a bare one is only noted. */
+static void test_bare_root_key_ignored(void **state) {
+        assert_int_equal(parse_capturing_stderr("root=/dev/vda1 root rootfstype"), 0);
+        assert_string_equal(c.root, "/dev/vda1");
+        assert_non_null(strstr(captured, "Missing value for kernel command line key root,"));
+        assert_non_null(strstr(captured, "Missing value for kernel command line key rootfstype"));
+}
+
+/* A bare key of ours would silently drop what it meant to say. */
+static void test_bare_own_keys_invalid(void **state) {
+        static const char *const bare[] = {
+                "roothash", "usrhash", "systemd.verity_root_data", "rd.systemd.verity_root_hash",
+                "systemd.verity_root_options", "systemd.verity_usr_data", "systemd.verity_usr_hash",
+                "rd.systemd.verity_usr_options",
+        };
+        char line[128];
+
+        for (size_t i = 0; i < ELEMENTSOF(bare); i++) {
+                vr_cmdline_done(&c);
+                vr_log_clear_last_error();
+                snprintf(line, sizeof(line), "roothash=%s %s", HASH_A, bare[i]);
+                if (vr_cmdline_parse(line, &c) != -EINVAL)
+                        fail_msg("\"%s\" accepted", line);
+                snprintf(line, sizeof(line), "Invalid value for %s: \"\"", bare[i]);
+                assert_last_error_contains(line);
+        }
+}
+
+static void test_hash_invalid(void **state) {
+        static const struct {
+                const char *line, *message;
+        } cases[] = {
+                { "roothash=zz", "Invalid value for roothash: \"zz\": 'z' at position 1 is not a hex digit" },
+                { "usrhash=abcd", "Invalid value for usrhash: \"abcd\": 4 hex digits" },
+                { "roothash=" HASH_A "0", "Invalid value for roothash: \"" HASH_A "0\": 65 hex digits" },
+                /* sha1 leaves no room for two PARTUUIDs. */
+                { "roothash=0123456789abcdef0123456789abcdef01234567", "40 hex digits (sha1)" },
+                { "usrhash=" HASH_A "x" HASH_B, "'x' at position 65" },
+                { "roothash=" HASH_A " roothash=-", "Invalid value for roothash: \"-\"" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                vr_cmdline_done(&c);
+                vr_log_clear_last_error();
+                if (vr_cmdline_parse(cases[i].line, &c) != -EINVAL)
+                        fail_msg("\"%s\" accepted", cases[i].line);
+                assert_last_error_contains(cases[i].message);
+        }
+}
+
+static void test_hash_sizes(void **state) {
+        assert_int_equal(vr_cmdline_parse("roothash=" HASH_A HASH_B, &c), 0);
+        assert_int_equal(strlen(c.roothash), 128);
+        assert_int_equal(vr_cmdline_parse("usrhash=" HASH_A "0123456789ABCDEF0123456789ABCDEF", &c), 0);
+        assert_int_equal(strlen(c.usrhash), 96);
+}
+
+/* A value too long to print whole is cut, not dropped from the message. */
+static void test_hash_invalid_long_value(void **state) {
+        char line[1100];
+
+        memcpy(line, "roothash=", 9);
+        memset(line + 9, 'g', 1000);
+        line[1009] = 0;
+        assert_int_equal(vr_cmdline_parse(line, &c), -EINVAL);
+        assert_last_error_contains("Invalid value for roothash: \"gggg");
+        assert_last_error_contains("ggg...\"");
 }
 
 static void test_parse_twice_accumulates(void **state) {
-        assert_int_equal(vr_cmdline_parse("roothash=11", &c), 0);
+        assert_int_equal(vr_cmdline_parse("roothash=" HASH_A, &c), 0);
         assert_int_equal(vr_cmdline_parse("root=/dev/mapper/root", &c), 0);
-        assert_string_equal(c.roothash, "11");
+        assert_string_equal(c.roothash, HASH_A);
         assert_int_equal(c.root_mode, VR_ROOT_MAPPER);
 }
 
@@ -202,6 +268,35 @@ static void test_verity_invalid(void **state) {
         assert_int_equal(vr_cmdline_parse("rd.systemd.verity=maybe", &c), -EINVAL);
         assert_last_error_contains("rd.systemd.verity");
         assert_last_error_contains("\"maybe\"");
+}
+
+/* Every key this module reads: the message names the key and the value. */
+static void test_every_key_invalid(void **state) {
+        static const struct {
+                const char *line, *message;
+        } cases[] = {
+                { "systemd.verity=maybe", "Invalid value for systemd.verity: \"maybe\"" },
+                { "rd.systemd.verity=2", "Invalid value for rd.systemd.verity: \"2\"" },
+                /* Overridden by the rd. form, but still a mistake. */
+                { "rd.systemd.verity=1 systemd.verity=maybe", "Invalid value for systemd.verity: \"maybe\"" },
+                { "rd.systemd.verity_root_data=/dev/a systemd.verity_root_data",
+                  "Invalid value for systemd.verity_root_data: \"\"" },
+                { "rd.verity.sig=Required", "Invalid value for rd.verity.sig: \"Required\"" },
+                { "rd.verity.timeout=0", "Invalid value for rd.verity.timeout: \"0\"" },
+                { "rd.verity.corruption=", "Invalid value for rd.verity.corruption: \"\"" },
+                { "rd.verity.check=FULL", "Invalid value for rd.verity.check: \"FULL\"" },
+                { "rd.verity.kernel-sig=maybe", "Invalid value for rd.verity.kernel-sig: \"maybe\"" },
+                { "rd.verity.sigg=required", "Unknown kernel command line key rd.verity.sigg=\"required\"" },
+                { "roothash=xyz", "Invalid value for roothash: \"xyz\"" },
+                { "usrhash=" HASH_A HASH_A "00", "Invalid value for usrhash: \"" HASH_A },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                vr_cmdline_done(&c);
+                vr_log_clear_last_error();
+                if (vr_cmdline_parse(cases[i].line, &c) != -EINVAL)
+                        fail_msg("\"%s\" accepted", cases[i].line);
+                assert_last_error_contains(cases[i].message);
+        }
 }
 
 static void test_sig_values(void **state) {
@@ -295,13 +390,13 @@ static void test_kernel_sig_invalid(void **state) {
         assert_last_error_contains("Invalid value for rd.verity.kernel_sig: \"2\"");
 }
 
-static void test_unknown_own_key_warns(void **state) {
-        assert_int_equal(parse_capturing_stderr("rd.verity.sgi=required roothash=aa"), 0);
-        assert_non_null(strstr(captured, "rd.verity.sgi"));
-        assert_string_equal(vr_log_last_error(), "");
-        /* Parsing went on past the unknown key. */
-        assert_string_equal(c.roothash, "aa");
-        assert_int_equal(c.sig, VR_SIG_OPTIONAL);
+/* A typo must not drop the policy it meant to set. */
+static void test_unknown_own_key_invalid(void **state) {
+        assert_int_equal(vr_cmdline_parse("rd.verity.sgi=required roothash=" HASH_A, &c), -EINVAL);
+        assert_last_error_contains("Unknown kernel command line key rd.verity.sgi=\"required\"");
+        vr_log_clear_last_error();
+        assert_int_equal(vr_cmdline_parse("rd.verity.sigg", &c), -EINVAL);
+        assert_last_error_contains("rd.verity.sigg=\"\"");
 }
 
 static void test_foreign_keys_silent(void **state) {
@@ -341,13 +436,13 @@ static void test_wants_root_matrix(void **state) {
                 { "root=dissect", true },
                 { "root=/dev/mapper/root", true },
                 { "root=/dev/sda1", false },
-                { "root=/dev/sda1 roothash=ab", true },
-                { "root=LABEL=x roothash=ab", true },
+                { "root=/dev/sda1 roothash=" HASH_A, true },
+                { "root=LABEL=x roothash=" HASH_A, true },
                 { "systemd.verity=0", false },
-                { "systemd.verity=0 roothash=ab", false },
-                { "rd.systemd.verity=0 root=/dev/mapper/root roothash=ab", false },
+                { "systemd.verity=0 roothash=" HASH_A, false },
+                { "rd.systemd.verity=0 root=/dev/mapper/root roothash=" HASH_A, false },
                 { "systemd.verity=1 root=/dev/sda1", false },
-                { "systemd.verity=1 root=/dev/sda1 roothash=ab", true },
+                { "systemd.verity=1 root=/dev/sda1 roothash=" HASH_A, true },
                 { "rd.systemd.verity=1 systemd.verity=0 root=gpt-auto", true },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -365,12 +460,12 @@ static void test_wants_usr_matrix(void **state) {
                 bool wants;
         } cases[] = {
                 { "", false },
-                { "roothash=ab", false },
-                { "usrhash=ab", true },
+                { "roothash=" HASH_A, false },
+                { "usrhash=" HASH_A, true },
                 { "systemd.verity_usr_data=/dev/vda3", true },
                 { "rd.systemd.verity_usr_data=/dev/vda3", true },
-                { "usrhash=ab systemd.verity=0", false },
-                { "usrhash=ab usrhash=", false },
+                { "usrhash=" HASH_A " systemd.verity=0", false },
+                { "usrhash=" HASH_A " usrhash=", false },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 vr_cmdline_done(&c);
@@ -394,8 +489,8 @@ static void test_auto_usr_matrix(void **state) {
                 { "root=dissect", true },
                 { "root=/dev/mapper/root", false },
                 { "root=PARTUUID=0b5a0e9e-4d2c-4b1e-9e55-1c8b6c0f3a11", false },
-                { "roothash=ab", false },
-                { "usrhash=ab", false },
+                { "roothash=" HASH_A, false },
+                { "usrhash=" HASH_A, false },
                 { "systemd.verity_usr_data=/dev/vda3", false },
                 { "systemd.verity_root_data=/dev/vda1", false },
                 { "systemd.verity=0", false },
@@ -409,23 +504,21 @@ static void test_auto_usr_matrix(void **state) {
         }
 }
 
-static void test_read_env_file(void **state) {
+static void test_read_file(void **state) {
         char path[512];
         FILE *f;
 
         snprintf(path, sizeof(path), "%s/cmdline", test_tmpdir());
         f = fopen(path, "we");
         assert_non_null(f);
-        fputs("root=gpt-auto roothash=\"AB cd\" rd.verity.sig=required\n", f);
+        fputs("root=gpt-auto roothash=\"" HASH_A "\" rd.verity.sig=required\n", f);
         fclose(f);
 
-        assert_int_equal(setenv("VERITY_ROOT_CMDLINE", path, 1), 0);
-        assert_int_equal(vr_cmdline_read(NULL, &c), 0);
-        unsetenv("VERITY_ROOT_CMDLINE");
+        assert_int_equal(vr_cmdline_read(path, &c), 0);
         unlink(path);
 
         assert_int_equal(c.root_mode, VR_ROOT_AUTO);
-        assert_string_equal(c.roothash, "AB cd");
+        assert_string_equal(c.roothash, HASH_A);
         assert_int_equal(c.sig, VR_SIG_REQUIRED);
 }
 
@@ -437,12 +530,12 @@ static void test_read_explicit_path(void **state) {
         f = fopen(path, "we");
         assert_non_null(f);
         /* Everything after a NUL is not part of the command line. */
-        fwrite("usrhash=12\0roothash=34", 1, 22, f);
+        fwrite("usrhash=" HASH_A "\0roothash=34", 1, 8 + 64 + 12, f);
         fclose(f);
 
         assert_int_equal(vr_cmdline_read(path, &c), 0);
         unlink(path);
-        assert_string_equal(c.usrhash, "12");
+        assert_string_equal(c.usrhash, HASH_A);
         assert_null(c.roothash);
 }
 
@@ -451,10 +544,23 @@ static void test_read_missing_file(void **state) {
         assert_last_error_contains("/nonexistent/cmdline");
 }
 
-static void test_read_proc_default(void **state) {
-        unsetenv("VERITY_ROOT_CMDLINE");
-        /* Without the override the host's /proc/cmdline is read (it has no rd.verity.* keys). */
+/* Production code reads /proc/cmdline only: an environment variable cannot redirect it
+ * (a shell initrd turns kernel command line words into environment variables). */
+static void test_read_ignores_environment(void **state) {
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/cmdline-env", test_tmpdir());
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fputs("rd.verity.sig=bogus\n", f);
+        fclose(f);
+
+        assert_int_equal(setenv("VERITY_ROOT_CMDLINE", path, 1), 0);
+        /* The host's /proc/cmdline has no rd.verity.* keys; the file above would not parse. */
         assert_int_equal(vr_cmdline_read(NULL, &c), 0);
+        unsetenv("VERITY_ROOT_CMDLINE");
+        unlink(path);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -471,7 +577,11 @@ int main(void) {
                 T(test_quote_only),
                 T(test_later_overrides),
                 T(test_empty_value_resets),
-                T(test_bare_string_key_ignored),
+                T(test_bare_root_key_ignored),
+                T(test_bare_own_keys_invalid),
+                T(test_hash_invalid),
+                T(test_hash_sizes),
+                T(test_hash_invalid_long_value),
                 T(test_parse_twice_accumulates),
                 T(test_rd_prefix_wins_after),
                 T(test_rd_prefix_wins_before),
@@ -481,6 +591,7 @@ int main(void) {
                 T(test_verity_booleans),
                 T(test_verity_bare_is_true),
                 T(test_verity_invalid),
+                T(test_every_key_invalid),
                 T(test_sig_values),
                 T(test_sig_invalid),
                 T(test_sig_bare_invalid),
@@ -492,16 +603,16 @@ int main(void) {
                 T(test_check_invalid),
                 T(test_kernel_sig_values),
                 T(test_kernel_sig_invalid),
-                T(test_unknown_own_key_warns),
+                T(test_unknown_own_key_invalid),
                 T(test_foreign_keys_silent),
                 T(test_root_modes),
                 T(test_wants_root_matrix),
                 T(test_wants_usr_matrix),
                 T(test_auto_usr_matrix),
-                T(test_read_env_file),
+                T(test_read_file),
                 T(test_read_explicit_path),
                 T(test_read_missing_file),
-                T(test_read_proc_default),
+                T(test_read_ignores_environment),
         };
         vr_log_set_prefix("test-cmdline");
         int r = cmocka_run_group_tests(tests, NULL, NULL);
