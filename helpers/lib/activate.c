@@ -26,18 +26,14 @@ static const char *corruption_option(enum vr_corruption c) {
 
 int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
                          const char *user_options, bool handoff) {
-        _cleanup_free_ char *tmp = NULL;
         const char *corr = corruption_option(c->corruption);
-        int r;
+        char *tmp;
 
         if (mkdir(VR_RUNDIR, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "cannot create %s: %s", VR_RUNDIR, strerror(errno));
-        if (asprintf(&tmp, "%s.tmp", path) < 0)
-                return log_error_errno(ENOMEM, "out of memory");
-
-        FILE *f = fopen(tmp, "we");
+        FILE *f = vr_atomic_begin(path, &tmp);
         if (!f)
-                return log_error_errno(errno, "cannot write %s: %s", tmp, strerror(errno));
+                return -EIO;
         fprintf(f, "VERITY_DATA=%s\nVERITY_HASH=%s\nVERITY_ROOTHASH=%s\nVERITY_HANDOFF=%s\nVERITY_SOURCE=%s\n",
                 v->data->node, v->hash->node, v->roothash_hex, handoff ? "yes" : "no",
                 vr_hash_source_to_string(v->source));
@@ -69,14 +65,7 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
         }
         /* systemd-veritysetup takes "-" for no options. */
         fputs(*sep ? "\n" : "-\n", f);
-        r = fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
-        fclose(f);
-        if (r < 0 || rename(tmp, path) < 0) {
-                r = r < 0 ? r : -errno;
-                unlink(tmp);
-                return log_error_errno(r, "cannot write %s: %s", path, strerror(-r));
-        }
-        return 0;
+        return vr_atomic_commit(f, tmp, path);
 }
 
 static int decode_signature(const char *b64, unsigned char **ret, size_t *ret_len) {

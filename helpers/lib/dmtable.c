@@ -293,27 +293,18 @@ int vr_dm_verify_verity(const char *name, const struct vr_verity_table *want, de
 }
 
 int vr_verity_table_save(const char *path, const struct vr_verity_table *t) {
-        _cleanup_free_ char *tmp = NULL;
-        char line[1024];
+        char line[1024], *tmp;
+        FILE *f;
         int r;
 
         r = vr_verity_table_format(t, line, sizeof(line));
         if (r < 0)
                 return log_error_errno(r, "cannot format the expected dm-verity table for %s", path);
-        if (asprintf(&tmp, "%s.tmp", path) < 0)
-                return log_error_errno(ENOMEM, "out of memory");
-        FILE *f = fopen(tmp, "we");
+        f = vr_atomic_begin(path, &tmp);
         if (!f)
-                return log_error_errno(errno, "cannot write %s: %s", tmp, strerror(errno));
+                return -EIO;
         fprintf(f, "%s\n", line);
-        r = fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
-        fclose(f);
-        if (r < 0 || rename(tmp, path) < 0) {
-                r = r < 0 ? r : -errno;
-                unlink(tmp);
-                return log_error_errno(r, "cannot write %s: %s", path, strerror(-r));
-        }
-        return 0;
+        return vr_atomic_commit(f, tmp, path);
 }
 
 int vr_verity_table_load(const char *path, struct vr_verity_table *t) {

@@ -148,3 +148,31 @@ int vr_pread_full(int fd, void *buf, size_t len, uint64_t offset) {
         }
         return 0;
 }
+
+FILE *vr_atomic_begin(const char *path, char **ret_tmp) {
+        FILE *f;
+        if (asprintf(ret_tmp, "%s.tmp", path) < 0) {
+                *ret_tmp = NULL;
+                log_error("out of memory");
+                return NULL;
+        }
+        f = fopen(*ret_tmp, "we");
+        if (!f) {
+                log_error("cannot write %s: %s", *ret_tmp, strerror(errno));
+                free(*ret_tmp);
+                *ret_tmp = NULL;
+        }
+        return f;
+}
+
+int vr_atomic_commit(FILE *f, char *tmp, const char *path) {
+        int r = fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        free(tmp);
+        return r < 0 ? log_error_errno(r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}

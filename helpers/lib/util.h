@@ -83,5 +83,11 @@ char *vr_escape_alloc(const char *s, unsigned flags);
 int vr_hex_decode(const char *hex, size_t hexlen, unsigned char *out, size_t outlen);
 void vr_hex_encode(const unsigned char *in, size_t len, char *out);
 
+/* Writing a file whole or not at all (readers in other units see the old or the new
+ * one): vr_atomic_begin() opens PATH.tmp (NULL, logged, on failure), vr_atomic_commit()
+ * flushes and closes it and renames it over PATH, or removes it; logs a failure. */
+FILE *vr_atomic_begin(const char *path, char **ret_tmp);
+int vr_atomic_commit(FILE *f, char *tmp, const char *path);
+
 /* Reads exactly len bytes at offset; -EIO on short read (names nothing: callers log). */
 int vr_pread_full(int fd, void *buf, size_t len, uint64_t offset);
