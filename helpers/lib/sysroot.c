@@ -242,7 +242,8 @@ static int own_elf_id(struct vr_elf_id *ret) {
 static int check_init(int rootfd, const char *where, const char *init) {
         _cleanup_free_ char *buf = malloc(INIT_HEAD_SIZE);
         char path[PATH_MAX], interp[PATH_MAX];
-        struct vr_elf_id want, got;
+        /* Zeroed: gcc 16 cannot see that own_elf_id() fails with a negative value only. */
+        struct vr_elf_id want = {0}, got;
         size_t len;
         int r;
 
