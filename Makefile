@@ -53,7 +53,7 @@ SHARE_CONF := conf/uki-virt.conf
 DIST_NAME  := dracut-verity-$(VERSION)
 DISTDIR    ?= $(B)
 
-.PHONY: all install uninstall check unit-tests asan fuzz fuzzers fuzz-bins demo bench clean deps man dist check-package
+.PHONY: all install uninstall check check-stacks unit-tests asan fuzz fuzzers fuzz-bins demo bench clean deps man dist check-package
 
 all: $(BINS) $(if $(HAVE_SCDOC),man)
 
@@ -148,6 +148,12 @@ fuzz: fuzzers
 check: deps
 	$(MAKE) all unit-tests asan fuzzers
 	test/run-tests.sh
+
+# The project built, unit-tested and boot-tested on other Debian stacks, each in a
+# debootstrap root cached under /var/tmp (test/stacks/run.sh); make check runs a subset.
+STACKS ?= trixie sid
+check-stacks: deps
+	test/stacks/run.sh $(STACKS)
 
 demo: deps
 	$(MAKE) all

@@ -3,7 +3,8 @@
 # Runs every test suite of `make check` and ends with one "N passed, N failed" line.
 # Suites: unit tests (cmocka), the same under ASan+UBSan, the boot helpers against a
 # chosen /proc/cmdline (cmdline), inspect tests on images,
-# a short fuzzing smoke, and the QEMU boot tests. VR_SUITES="unit inspect" picks some.
+# a short fuzzing smoke, the QEMU boot tests, and a subset of the stack matrix (make
+# check-stacks: CHECK_STACKS suites, CHECK_STACK_CASES boot cases). VR_SUITES="unit inspect" picks some.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,10 @@ passed=0
 failed=0
 skipped=0
 failures=()
-suites=${VR_SUITES:-unit asan cmdline inspect kiwi mkimage package fuzz boot}
+suites=${VR_SUITES:-unit asan cmdline inspect kiwi mkimage package fuzz boot stacks}
+# The CI subset of test/stacks/run.sh: one stack, the boots most likely to break there.
+CHECK_STACKS=${CHECK_STACKS:-trixie}
+CHECK_STACK_CASES=${CHECK_STACK_CASES:-02b-signed-repart 11-root-dissect 28-one-owner}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
 
 record() { # name status(0 pass, 77 skip, else fail)
@@ -89,6 +93,9 @@ for suite in $suites; do
         mkimage) run_script_suite mkimage test/mkimage/run.sh ;;
         fuzz) run_script_suite fuzz test/run-fuzz.sh build-fuzz/fuzz "$FUZZ_SMOKE_SECONDS" ;;
         boot) run_script_suite boot test/boot/run.sh ;;
+        stacks)
+            read -ra stack_suites <<< "$CHECK_STACKS"
+            STACK_CASES=$CHECK_STACK_CASES run_script_suite stacks test/stacks/run.sh "${stack_suites[@]}" ;;
         *) echo "unknown suite $suite"; record "suite $suite" 1 ;;
     esac
 done

@@ -11,7 +11,11 @@ BOOT_APPEND_EXTRA=${BOOT_APPEND_EXTRA:-}
 MKROOT=$TOP/test/lib/mkroot.sh
 MKDISK=$TOP/test/lib/mkdisk.sh
 MODULE_SRC=$TOP/modules.d/90verity-root
-export TOP WORK
+# Another distribution's root (test/stacks/mkroot.sh): its compiler builds the helpers,
+# its dracut the initrds, its kernel boots. test/stacks/run.sh sets it and binds $TOP
+# and $WORK at the same paths inside. Empty: the host's own tools.
+STACK_ROOT=${STACK_ROOT:-}
+export TOP WORK STACK_ROOT
 
 # Console lines the test root prints (test/lib/mkroot.sh).
 INIT_MARKER='VERITY-ROOT-TEST: init reached'
@@ -37,14 +41,21 @@ module_present() { [ -f "$MODULE_SRC/module-setup.sh" ]; }
 
 require_module() { module_present || skip "module not present"; }
 
+# in_stack CMD...: CMD on the host, or inside STACK_ROOT (same paths for $TOP and $WORK).
+in_stack() {
+	[ -n "$STACK_ROOT" ] || { "$@"; return; }
+	[ "$STACK_ROOT$WORK" -ef "$WORK" ] || { fail "$WORK is not bound into $STACK_ROOT (use test/stacks/run.sh)"; return 1; }
+	chroot "$STACK_ROOT" "$@"
+}
+
 newest_kernel() {
 	local k
-	k=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)
-	[ -n "$k" ] || { fail "no kernel in /boot (install linux-image-amd64)"; return 1; }
+	k=$(ls "$STACK_ROOT"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)
+	[ -n "$k" ] || { fail "no kernel in $STACK_ROOT/boot (install linux-image-amd64)"; return 1; }
 	echo "$k"
 }
 
-kernel_version() { local k; k=$(newest_kernel) || return 1; echo "${k#/boot/vmlinuz-}"; }
+kernel_version() { local k; k=$(newest_kernel) || return 1; echo "${k#"$STACK_ROOT"/boot/vmlinuz-}"; }
 
 # --- Images --------------------------------------------------------------
 
@@ -118,11 +129,13 @@ prepare_dracut() {
 	DRACUT_BASE=$dir
 	hash=$(source_hash)
 	[ -d "$dir" ] && [ "$(cat "$dir/.source-hash" 2>/dev/null)" = "$hash" ] && return 0
-	[ -x /usr/bin/dracut ] || { fail "dracut missing (install dracut-core)"; return 1; }
+	[ -x "$STACK_ROOT/usr/bin/dracut" ] || { fail "dracut missing in ${STACK_ROOT:-/} (install dracut-core)"; return 1; }
 	rm -rf "$dir" "$dir.tmp"
 	if [ "$variant" = module ]; then
-		rm -rf "$WORK/stage" "$WORK/build"
-		make -C "$TOP" -s B="$WORK/build" DESTDIR="$WORK/stage" PREFIX=/usr install \
+		# A stack run has built $WORK/build already (test/stacks/run.sh): make reuses it.
+		rm -rf "$WORK/stage"
+		[ -n "$STACK_ROOT" ] || rm -rf "$WORK/build"
+		in_stack make -C "$TOP" -s B="$WORK/build" DESTDIR="$WORK/stage" PREFIX=/usr install \
 			> "$WORK/make-install.log" 2>&1 || {
 			tail -n 40 "$WORK/make-install.log" >&2
 			fail "make install DESTDIR=$WORK/stage failed (log: $WORK/make-install.log)"
@@ -134,16 +147,17 @@ prepare_dracut() {
 		}
 	fi
 	mkdir -p "$dir.tmp/modules.d"
-	for f in "$base"/*; do
+	# Links name paths as dracut sees them (inside STACK_ROOT, if set).
+	for f in "$STACK_ROOT$base"/*; do
 		case ${f##*/} in
 		# Our own modules.d; distro drop-ins in dracut.conf.d would be
 		# read even with --confdir, so only the staged ones go there.
 		modules.d|dracut.conf.d) ;;
-		*) ln -s "$f" "$dir.tmp/${f##*/}" ;;
+		*) ln -s "$base/${f##*/}" "$dir.tmp/${f##*/}" ;;
 		esac
 	done
-	for f in "$base"/modules.d/*; do
-		ln -s "$f" "$dir.tmp/modules.d/${f##*/}"
+	for f in "$STACK_ROOT$base"/modules.d/*; do
+		ln -s "$base/modules.d/${f##*/}" "$dir.tmp/modules.d/${f##*/}"
 	done
 	if [ "$variant" = module ]; then
 		# Replaces an installed copy, if the host has one.
@@ -254,7 +268,9 @@ build_initrd() {
 		EOF
 		overlay=$(emergency_overlay)
 		t0=$(date +%s)
-		if ! dracutbasedir="$DRACUT_BASE" dracut --force --no-hostonly --no-compress \
+		# --stdlog 4: info, the default of dracut 059 but not of dracut-ng; the check
+		# below reads its "Including module" lines.
+		if ! in_stack env dracutbasedir="$DRACUT_BASE" dracut --force --stdlog 4 --no-hostonly --no-compress \
 			--conf /dev/null --confdir "$conf" --kver "$kver" --kmoddir "/lib/modules/$kver" \
 			-m "$modules" --omit "$omit" \
 			--force-drivers "virtio_blk virtio_pci dm_verity erofs ext4 squashfs" \
@@ -432,7 +448,7 @@ STUB_MARKER='EFI stub: Loaded initrd'
 build_uki() {
 	local out=$1 cmdline=$2 conf
 	shift 2
-	[ -f "$UEFI_STUB" ] || { fail "UEFI stub $UEFI_STUB missing (install systemd-boot-efi)"; return 1; }
+	[ -f "$STACK_ROOT$UEFI_STUB" ] || { fail "UEFI stub $STACK_ROOT$UEFI_STUB missing (install systemd-boot-efi)"; return 1; }
 	[ -f "$UKI_CONF" ] || { fail "$UKI_CONF missing"; return 1; }
 	# Named by content, so the initrd cache key changes with the snippet.
 	conf=$WORK/uki-virt-$(sha256sum < "$UKI_CONF" | cut -c1-16).conf
