@@ -98,7 +98,8 @@ else
     sb=()
     [[ $legacy -eq 0 ]] || sb=(--no-superblock)
     vout=$(veritysetup format "$img" "$img" "${sb[@]}" --hash-offset="$hash_offset" --hash-block-size=4096)
-    field() { awk -F: -v k="$1" '{ key = $1; gsub(/[ \t]/, "", key) } key == k { v = $2; gsub(/[ \t]/, "", v); print v }' <<<"$vout"; }
+    # The first word of the value: cryptsetup 2.8 prints sizes as "4096 [bytes]".
+    field() { awk -F: -v k="$1" '{ key = $1; gsub(/[ \t]/, "", key) } key == k { split($2, v, " "); print v[1] }' <<<"$vout"; }
     hash_type=$(field Hashtype) dbs=$(field Datablocksize) hbs=$(field Hashblocksize) blocks=$(field Datablocks)
     alg=$(field Hashalgorithm) root=$(field Roothash) salt=$(field Salt)
     [[ -n $root && -n $salt ]] || die "cannot read veritysetup output: $vout"
