@@ -312,10 +312,11 @@ qemu_boot() {
 	rc=$?
 	t1=$(date +%s)
 	echo "$rc" > "$WORK/$name.rc"
-	# Plain text for the assertions: no colours, cursor moves or CRs. NAME.raw.log keeps
+	# Plain text for the assertions: no colours, cursor moves, terminal resets (systemd
+	# 257+ sends ESC [ ! p and OSC 104 on the console) or CRs. NAME.raw.log keeps
 	# the bytes as the console got them, for tests about what reaches the terminal.
 	[ -f "$log" ] && cp "$log" "$WORK/$name.raw.log"
-	[ -f "$log" ] && sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
+	[ -f "$log" ] && sed -i 's/\x1b\][^\x07\x1b]*\(\x07\|\x1b\\\)//g; s/\x1b\[[0-9;?!]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
 	echo "$label $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
 		cat "$WORK/$name.qemu.log" >&2
@@ -438,8 +439,9 @@ UEFI_STUB=${UEFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 UKI_CONF=$TOP/conf/uki-virt.conf
-# systemd-stub announces itself and the embedded initrd on the console.
-STUB_MARKER='EFI stub: Loaded initrd'
+# The kernel got the UKI's embedded initrd from systemd-stub: its EFI stub says so
+# (kernel 6.1), or newer kernels list the stub's INITRD= table (6.12, 7.x).
+STUB_MARKER='EFI stub: Loaded initrd|efi: .* INITRD=0x'
 
 # build_uki OUT CMDLINE [extra dracut args...]: a UKI (dracut --uefi, stub from
 # systemd-boot-efi) with the module, configured by conf/uki-virt.conf and the

@@ -16,7 +16,7 @@ TOP=$(cd "$here/../.." && pwd)
 # shellcheck source=SCRIPTDIR/chroot.sh
 . "$here/chroot.sh"
 suites=${*:-trixie sid}
-STACK_CASES=${STACK_CASES:-01-roothash 02b-signed-repart 04-corrupt-block 05-wrong-roothash 10-shell-initrd 11-root-dissect 12-gpt-auto 20-uki-roothash 21-uki-signed 28-one-owner}
+STACK_CASES=${STACK_CASES:-01-roothash 02b-signed-repart 04-corrupt-block 05-wrong-roothash 10-shell-initrd 11-root-dissect 12-gpt-auto 20-uki-roothash 21-uki-signed 23b-luks-gpt-auto 28-one-owner}
 passed=0 failed=0 skipped=0
 failures=()
 report=()
@@ -101,7 +101,7 @@ run_stack() {
 	log=$work/boot.log
 	# shellcheck disable=SC2086
 	STACK_ROOT=$root WORK=$work/boot KEEP_WORK=1 "$TOP/test/boot/run.sh" $STACK_CASES 2>&1 |
-		sed "s/^\(PASS\|FAIL\|SKIP\) /\1 $suite: /" | tee "$log"
+		sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 $suite: /" | tee "$log"
 	rc=${PIPESTATUS[0]}
 	secs=$(( $(date +%s) - t0 ))
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
