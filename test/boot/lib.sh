@@ -280,6 +280,13 @@ build_initrd() {
 			rm -f "$img.tmp"
 			return 1
 		fi
+		# dracut-ng goes on after a dfatal (e.g. "Failed to install switch_root").
+		if grep -q '^dracut\[F\]' "$WORK/dracut-$key.log"; then
+			grep '^dracut\[F\]' "$WORK/dracut-$key.log" >&2
+			fail "dracut ($flavour $*) reported a fatal error, log: $WORK/dracut-$key.log"
+			rm -f "$img.tmp"
+			return 1
+		fi
 		# Belt and braces: a check() returning 1 must not go unnoticed.
 		if [ "$variant" = module ] && ! grep -q "Including module: verity-root" "$WORK/dracut-$key.log"; then
 			tail -n 40 "$WORK/dracut-$key.log" >&2

@@ -46,10 +46,12 @@ host_mirror() {
 	done
 }
 
+# util-linux-extra: switch_root since util-linux 2.42 (sid), which dracut's shell initrd needs.
 packages="build-essential pkgconf ca-certificates
 libblkid-dev libfdisk-dev uuid-dev libudev-dev libcryptsetup-dev libdevmapper-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev
 dracut dracut-core systemd systemd-sysv udev systemd-cryptsetup systemd-boot-efi linux-image-amd64
-busybox-static erofs-utils squashfs-tools e2fsprogs cryptsetup-bin dmsetup openssl fdisk util-linux kmod cpio zstd jq scdoc binutils"
+busybox-static erofs-utils squashfs-tools e2fsprogs cryptsetup-bin dmsetup openssl fdisk util-linux kmod cpio zstd jq scdoc binutils
+util-linux-extra"
 
 if [ -e "$root/.stack-complete" ]; then
 	log "reusing $root"
