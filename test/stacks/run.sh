@@ -56,12 +56,16 @@ run_stack() {
 	local suite=$1 t0 t1 log rc line p f s t secs
 	t0=$(date +%s)
 	echo "==== stack $suite"
+	# One run per suite at a time: another run's exit would unmount this one's /proc, /dev.
+	mkdir -p "${STACK_CACHE:-/var/tmp/dracut-verity-stacks}"
+	exec 9> "${STACK_CACHE:-/var/tmp/dracut-verity-stacks}/$suite.lock"
+	flock -n 9 || { record "$suite: another stack run uses this suite's root" 1; return; }
 	root=$("$here/mkroot.sh" "$suite") || { record "$suite: root (mkroot.sh)" 1; root=''; return; }
 	t1=$(date +%s)
 	report+=("$suite: $(versions "$root")")
 	# shellcheck disable=SC1091
 	. "$root/.stack-complete"
-	report+=("$suite: root $((t1 - t0)) s this run (first build: debootstrap ${debootstrap_s:-?} s, apt ${apt_s:-?} s)")
+	report+=("$suite: root ready in $((t1 - t0)) s (when built: debootstrap ${debootstrap_s:-?} s, apt ${apt_s:-?} s)")
 	work=$(mktemp -d "/var/tmp/dracut-verity-stack-$suite.XXXXXX")
 	# The boot cases' WORK; prepare_dracut's make install reuses the build in it.
 	mkdir -p "$work/boot"
@@ -123,6 +127,7 @@ run_stack() {
 		rm -rf --one-file-system "$work"
 	fi
 	root='' work=''
+	exec 9>&-
 }
 
 for suite in $suites; do
