@@ -250,7 +250,7 @@ int vr_dm_query(const char *name, struct vr_dm_device *ret) {
         ret->devnum = makedev(info.major, info.minor);
         ret->target_count = (unsigned) info.target_count;
         uuid = dm_task_get_uuid(dmt);
-        snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid && *uuid ? uuid : "(none)");
+        snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid && *uuid ? uuid : "none");
         if (info.target_count > 0)
                 dm_get_next_target(dmt, NULL, &start, &length, &type, &params);
         snprintf(ret->target_type, sizeof(ret->target_type), "%s", type ?: "(none)");
