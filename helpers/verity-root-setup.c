@@ -203,7 +203,7 @@ static int run(int argc, char **argv) {
         vr_deadline_arm(arg_target, cmdline.timeout_sec);
 
         if (cmdline.sig != VR_SIG_OFF) {
-                r = vr_trust_store_load(VR_DEFAULT_CERT_DIR, &trust);
+                r = vr_trust_store_load_default(NULL, &trust);
                 if (r < 0)
                         return r;
         }
