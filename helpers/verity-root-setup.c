@@ -232,6 +232,8 @@ static int run(int argc, char **argv) {
         }
         log_success(&v);
         r = check_label_version(&v);
+        if (r >= 0)
+                r = vr_check_kernel_verifies(arg_target, &v, &cmdline);
         if (r < 0) {
                 vr_verdict_done(&v);
                 return r;

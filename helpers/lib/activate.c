@@ -24,6 +24,17 @@ static const char *corruption_option(enum vr_corruption c) {
         }
 }
 
+int vr_check_kernel_verifies(const char *target, const struct vr_verdict *v, const struct vr_cmdline *c) {
+        char what[256];
+
+        if (c->userspace_verity || v->source != VR_HASH_SOURCE_SIGNATURE || v->signature_base64)
+                return 0;
+        return log_error_errno(EKEYREJECTED, "refusing to boot the %s file system: systemd.allow_userspace_verity=0 "
+                               "lets only the kernel accept a root hash signature, and the signature of %s is not a "
+                               "PKCS#7 one the kernel can check", target,
+                               vr_partition_describe(v->data, what, sizeof(what)));
+}
+
 int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
                          const char *user_options, bool handoff) {
         const char *corr = corruption_option(c->corruption);
@@ -41,7 +52,7 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
         const char *label_version = vr_verdict_label_version(v);
         if (label_version && vr_version_is_valid(label_version))
                 fprintf(f, "VERITY_LABEL_VERSION=%s\n", label_version);
-        if (c->kernel_sig && v->signature_base64) {
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64) {
                 /* For verity-root-check --failed: who signed, in case the kernel refuses. */
                 char signer[sizeof(v->signature_status)];
                 const char *p = startswith(v->signature_status, "valid, signed by ");
@@ -55,7 +66,7 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
                 fputs(corr, f);
                 sep = ",";
         }
-        if (c->kernel_sig && v->signature_base64) {
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64) {
                 fprintf(f, "%sroot-hash-signature=base64:%s", sep, v->signature_base64);
                 sep = ",";
         }
@@ -141,7 +152,7 @@ int vr_expected_table(const struct vr_verdict *v, const struct vr_cmdline *c, co
                 t->options |= VR_TABLE_RESTART_ON_CORRUPTION;
         else if (c->corruption == VR_CORRUPTION_PANIC)
                 t->options |= VR_TABLE_PANIC_ON_CORRUPTION;
-        if (c->kernel_sig && v->signature_base64)
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64)
                 t->options |= VR_TABLE_ROOT_HASH_SIG;
         return 0;
 }
@@ -182,7 +193,7 @@ int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cm
                 goto out;
         }
 
-        if (c->kernel_sig && v->signature_base64) {
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64) {
                 r = decode_signature(v->signature_base64, &sig, &sig_len);
                 if (r < 0) {
                         log_error_errno(r, "cannot decode the root hash signature for the kernel");

@@ -43,6 +43,7 @@ void vr_cmdline_init(struct vr_cmdline *c) {
                 .sig = VR_SIG_OPTIONAL,
                 .timeout_sec = VR_DEFAULT_TIMEOUT_SEC,
                 .corruption = VR_CORRUPTION_EIO,
+                .userspace_verity = true,
         };
 }
 
@@ -293,6 +294,13 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
                 return set_hash(&c->usrhash, key, value);
         if (key_eq(key, "init"))
                 return set_string(&c->init, key, value, false);
+        if (key_eq(key, "systemd.allow_userspace_verity")) {
+                int b = parse_boolean(value);
+                if (b < 0)
+                        return INVALID_VALUE(key, value, "a boolean");
+                c->userspace_verity = b;
+                return 0;
+        }
 
         if ((rest = key_startswith(key, "rd.verity.")))
                 return parse_own_key(c, rest, key, value);
@@ -398,6 +406,10 @@ bool vr_cmdline_wants_usr(const struct vr_cmdline *c) {
 bool vr_cmdline_auto_usr(const struct vr_cmdline *c) {
         return c->verity != 0 && !c->roothash && !c->root_data && !vr_cmdline_wants_usr(c) &&
                (c->root_mode == VR_ROOT_UNSET || c->root_mode == VR_ROOT_AUTO);
+}
+
+bool vr_cmdline_kernel_sig(const struct vr_cmdline *c) {
+        return c->kernel_sig || !c->userspace_verity;
 }
 
 const char *vr_sig_policy_to_string(enum vr_sig_policy p) {

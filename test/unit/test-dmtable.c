@@ -159,6 +159,43 @@ static void test_expected_from_verdict(void **state) {
         assert_true(vr_expected_table(&v, &c, NULL, &t) < 0);
 }
 
+/* systemd.allow_userspace_verity=0: the signature goes to the kernel (root_hash_sig_key_desc
+ * in the table), and a signed root whose signature the kernel cannot take is refused. */
+static void test_userspace_verity_off(void **state) {
+        struct vr_partition data = { .node = (char *) "/dev/vda2", .disk = (char *) "/dev/vda", .partno = 2,
+                                     .devnum = makedev(254, 2) };
+        struct vr_partition hash = { .node = (char *) "/dev/vda3", .devnum = makedev(254, 3) };
+        struct vr_verdict v = { .data = &data, .hash = &hash, .source = VR_HASH_SOURCE_SIGNATURE };
+        struct vr_cmdline c;
+        struct vr_verity_table t;
+
+        v.params = (struct vr_verity_params) { .hash_type = 1, .data_block_size = 4096, .hash_block_size = 4096,
+                                               .data_blocks = 2560 };
+        strcpy(v.params.algorithm, "sha256");
+        strcpy(v.roothash_hex, DIGEST);
+        vr_cmdline_init(&c);
+        v.signature_base64 = (char *) "MIIB";
+        assert_int_equal(vr_expected_table(&v, &c, NULL, &t), 0);
+        assert_int_equal(t.options, 0);
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), 0);
+
+        c.userspace_verity = false;
+        assert_int_equal(vr_expected_table(&v, &c, NULL, &t), 0);
+        assert_int_equal(t.options, VR_TABLE_ROOT_HASH_SIG);
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), 0);
+
+        /* A Kiwi signature: verified here, but nothing the kernel can check. */
+        v.signature_base64 = NULL;
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), -EKEYREJECTED);
+        assert_last_error_contains("refusing to boot the root file system: systemd.allow_userspace_verity=0 ");
+        assert_last_error_contains("partition 2 ");
+        assert_last_error_contains(" on /dev/vda ");
+
+        /* roothash=: the command line is the trust, as in systemd. */
+        v.source = VR_HASH_SOURCE_CMDLINE;
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), 0);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void) {
@@ -170,6 +207,7 @@ int main(void) {
                 T(test_diff_each_field),
                 T(test_save_load),
                 T(test_expected_from_verdict),
+                T(test_userspace_verity_off),
         };
         vr_log_set_prefix("test-dmtable");
         vr_log_set_level(VR_LOG_DEBUG - 1);
