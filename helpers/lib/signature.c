@@ -337,6 +337,7 @@ static bool is_cert_name(const char *name) {
 struct cert_file {
         char *name;
         char *path;
+        bool masked;
 };
 
 struct cert_files {
@@ -360,12 +361,13 @@ static bool cert_files_has(const struct cert_files *l, const char *name) {
         return false;
 }
 
-static int cert_files_add(struct cert_files *l, const char *dir, const char *name) {
+static int cert_files_add(struct cert_files *l, const char *dir, const char *name, bool masked) {
         struct cert_file *t = realloc(l->items, (l->n + 1) * sizeof(*t));
         if (!t)
                 return -ENOMEM;
         l->items = t;
         t = &l->items[l->n];
+        t->masked = masked;
         t->name = strdup(name);
         if (!t->name || asprintf(&t->path, "%s/%s", dir, name) < 0) {
                 free(t->name);
@@ -375,8 +377,35 @@ static int cert_files_add(struct cert_files *l, const char *dir, const char *nam
         return 0;
 }
 
+/* systemd's null_or_empty(): an empty file or a device node (a symlink to /dev/null). */
+static bool is_mask(const struct stat *st) {
+        return (S_ISREG(st->st_mode) && st->st_size == 0) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode);
+}
+
+/* With masking (systemd's CONF_FILES_REGULAR|CONF_FILES_FILTER_MASKED), only a regular
+ * file or a mask claims its name; anything else is skipped and leaves the name to the
+ * later directories. Without, every *.crt is listed and load_cert() judges it. */
+static int add_cert_file(struct cert_files *l, const char *dir, const char *name, bool masking) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        if (!masking)
+                return cert_files_add(l, dir, name, false);
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        if (stat(path, &st) < 0) {
+                log_warning("Cannot access certificate %s, ignoring: %s", path, strerror(errno));
+                return 0;
+        }
+        if (!S_ISREG(st.st_mode) && !is_mask(&st)) {
+                log_warning("Certificate %s is not a regular file, ignoring", path);
+                return 0;
+        }
+        return cert_files_add(l, dir, name, is_mask(&st));
+}
+
 /* Adds the *.crt of dir whose names no earlier directory has; a missing dir adds none. */
-static int list_cert_files(const char *dir, struct cert_files *l) {
+static int list_cert_files(const char *dir, bool masking, struct cert_files *l) {
         DIR *d = opendir(dir);
         struct dirent *de;
         int r = 0;
@@ -389,7 +418,7 @@ static int list_cert_files(const char *dir, struct cert_files *l) {
                 return log_error_errno(errno, "Failed to list certificates in %s: %s", dir, strerror(errno));
         while (r >= 0 && (de = readdir(d)))
                 if (is_cert_name(de->d_name) && !cert_files_has(l, de->d_name))
-                        r = cert_files_add(l, dir, de->d_name);
+                        r = add_cert_file(l, dir, de->d_name, masking);
         closedir(d);
         return r < 0 ? log_error_errno(r, "Out of memory listing %s", dir) : 0;
 }
@@ -398,17 +427,7 @@ static int cmp_cert_files(const void *a, const void *b) {
         return strcmp(((const struct cert_file *) a)->name, ((const struct cert_file *) b)->name);
 }
 
-/* systemd's null_or_empty(): an empty file or a device node (a symlink to /dev/null)
- * masks the name in the later directories. */
-static bool is_masked(const char *path) {
-        struct stat st;
-
-        if (stat(path, &st) < 0)
-                return false; /* load_cert says why it cannot be opened */
-        return (S_ISREG(st.st_mode) && st.st_size == 0) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
-}
-
-static int load_cert_files(const struct cert_files *l, bool masking, struct vr_trust_store *ts) {
+static int load_cert_files(const struct cert_files *l, struct vr_trust_store *ts) {
         int r;
 
         ts->certs = calloc(l->n ? l->n : 1, sizeof(*ts->certs));
@@ -418,7 +437,7 @@ static int load_cert_files(const struct cert_files *l, bool masking, struct vr_t
                 const char *path = l->items[i].path;
                 struct vr_cert *c = NULL;
 
-                if (masking && is_masked(path)) {
+                if (l->items[i].masked) {
                         log_debug("Certificate %s is masked by %s", l->items[i].name, path);
                         continue;
                 }
@@ -444,14 +463,14 @@ static int trust_store_load_dirs(char *const *dirs, size_t n_dirs, bool masking,
         if (!ts->where)
                 return log_error_errno(ENOMEM, "Out of memory loading %s", where);
         for (size_t i = 0; i < n_dirs; i++) {
-                r = list_cert_files(dirs[i], &files);
+                r = list_cert_files(dirs[i], masking, &files);
                 if (r < 0)
                         goto fail;
         }
         /* Sorted by name across directories, so that certificates are tried in a stable order. */
         if (files.n > 0)
                 qsort(files.items, files.n, sizeof(*files.items), cmp_cert_files);
-        r = load_cert_files(&files, masking, ts);
+        r = load_cert_files(&files, ts);
         if (r < 0)
                 goto fail;
         if (ts->n == 0)

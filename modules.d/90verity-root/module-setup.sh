@@ -46,16 +46,19 @@ install_min_version() {
     printf '%s\n' "$verityroot_min_version" > "$initdir/etc/verity-root/min-version"
 }
 
-# Copies one *.crt, or masks its name with an empty file when the host's copy is not a
-# non-empty regular file: the helpers then hide the same name in later directories and
-# trust nothing under it, as they do on the host.
+# systemd's conf-files rules, as the helpers apply them: an empty file or a device node
+# (a symlink to /dev/null) masks its name, a regular file is copied, anything else is
+# skipped and leaves the name to the later directories. Returns 1 when skipped.
 install_cert() {
     local _src=$1 _dst=$2
-    if [ -f "$_src" ] && [ -s "$_src" ]; then
-        inst_simple "$_src" "$_dst"
-    else
+    if [ -c "$_src" ] || [ -b "$_src" ] || { [ -f "$_src" ] && [ ! -s "$_src" ]; }; then
         mkdir -p "$initdir${_dst%/*}"
         : > "$initdir$_dst"
+    elif [ -f "$_src" ]; then
+        inst_simple "$_src" "$_dst"
+    else
+        dwarning "verity-root: $_src is not a regular file, ignoring"
+        return 1
     fi
 }
 
@@ -82,8 +85,8 @@ install_certs() {
             [ -e "$_cert" ] || [ -L "$_cert" ] || continue
             _name=${_cert##*/}
             case $_seen in *" $_name "*) continue ;; esac
+            install_cert "$_cert" "$_to/$_name" || continue
             _seen="$_seen$_name "
-            install_cert "$_cert" "$_to/$_name"
             if [ -f "$_cert" ] && [ -s "$_cert" ]; then _trusted=1; fi
         done
     done

@@ -535,13 +535,15 @@ static void test_store_default_dirs(void **state) {
         test_sh("R=%s && mkdir -p $R/etc/verity.d $R/run/verity.d $R/usr/local/lib/verity.d $R/usr/lib/verity.d", root);
         /* 10-a: /etc wins over /usr/lib; 20-b: /run wins over /usr/local/lib and /usr/lib;
          * 30-c: only in /usr/lib; 40-d: masked in /run by a /dev/null symlink; 50-e: masked
-         * in /usr/local/lib by an empty file; 05-z: sorts first although it is in /usr/lib. */
+         * in /usr/local/lib by an empty file; 05-z: sorts first although it is in /usr/lib.
+         * Neither a directory nor a dangling symlink claims a name (systemd's CONF_FILES_REGULAR). */
         test_sh("R=%s K=%s && cp $K/alpha.crt $R/etc/verity.d/10-a.crt && cp $K/rogue.crt $R/usr/lib/verity.d/10-a.crt && "
                 "cp $K/beta.crt $R/run/verity.d/20-b.crt && cp $K/rogue.crt $R/usr/local/lib/verity.d/20-b.crt && "
                 "cp $K/rogue.crt $R/usr/lib/verity.d/20-b.crt && cp $K/gamma.crt $R/usr/lib/verity.d/30-c.crt && "
                 "ln -s /dev/null $R/run/verity.d/40-d.crt && cp $K/rogue.crt $R/usr/lib/verity.d/40-d.crt && "
                 ": > $R/usr/local/lib/verity.d/50-e.crt && cp $K/rogue.crt $R/usr/lib/verity.d/50-e.crt && "
-                "cp $K/rogue.crt $R/etc/verity.d/50-e.crt.disabled && cp $K/impostor.crt $R/usr/lib/verity.d/05-z.crt",
+                "cp $K/rogue.crt $R/etc/verity.d/50-e.crt.disabled && cp $K/impostor.crt $R/usr/lib/verity.d/05-z.crt && "
+                "mkdir $R/etc/verity.d/30-c.crt && ln -s /nonexistent $R/run/verity.d/30-c.crt",
                 root, keys);
         assert_int_equal(vr_trust_store_load_default(root, &ts), 0);
         snprintf(expected, sizeof(expected), "%s/etc/verity.d, %s/run/verity.d, %s/usr/local/lib/verity.d, %s/usr/lib/verity.d",
