@@ -242,7 +242,7 @@ static int run(int argc, char **argv) {
         snprintf(env, sizeof(env), VR_RUNDIR "/%s.env", arg_target);
         snprintf(marker, sizeof(marker), VR_RUNDIR "/%s.activated", arg_target);
         snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", arg_target);
-        bool handoff = !arg_activate && vr_handoff_possible(&v);
+        bool handoff = !arg_activate && vr_handoff_possible(&v, &cmdline);
         const char *user_options = usr ? cmdline.usr_options : cmdline.root_options;
         int active = vr_expected_table(&v, &cmdline, user_options, &want);
         if (active >= 0)

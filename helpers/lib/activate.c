@@ -3,14 +3,17 @@
 #include <libcryptsetup.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
 #include "activate.h"
 #include "hashtree.h"
 #include "util.h"
 #include "version.h"
 
-bool vr_handoff_possible(const struct vr_verdict *v) {
-        return !v->appended && v->params.hash_offset == 0;
+bool vr_handoff_possible(const struct vr_verdict *v, const struct vr_cmdline *c) {
+        /* No systemd-veritysetup release parses an error-as-corruption option word (v257
+         * ignores unknown words with a warning): libcryptsetup is used directly then. */
+        return !v->appended && v->params.hash_offset == 0 && !c->error_as_corruption;
 }
 
 static const char *corruption_option(enum vr_corruption c) {
@@ -149,12 +152,50 @@ int vr_expected_table(const struct vr_verdict *v, const struct vr_cmdline *c, co
         else
                 vr_hex_encode(v->params.salt, v->params.salt_size, t->salt);
         if (c->corruption == VR_CORRUPTION_RESTART)
-                t->options |= VR_TABLE_RESTART_ON_CORRUPTION;
+                t->options |= VR_TABLE_RESTART_ON_CORRUPTION | (c->error_as_corruption ? VR_TABLE_RESTART_ON_ERROR : 0);
         else if (c->corruption == VR_CORRUPTION_PANIC)
-                t->options |= VR_TABLE_PANIC_ON_CORRUPTION;
+                t->options |= VR_TABLE_PANIC_ON_CORRUPTION | (c->error_as_corruption ? VR_TABLE_PANIC_ON_ERROR : 0);
         if (vr_cmdline_kernel_sig(c) && v->signature_base64)
                 t->options |= VR_TABLE_ROOT_HASH_SIG;
         return 0;
+}
+
+#ifdef CRYPT_ACTIVATE_ERROR_AS_CORRUPTION
+#define HAVE_ERROR_AS_CORRUPTION 1
+#else
+#define HAVE_ERROR_AS_CORRUPTION 0
+#endif
+
+/* dm-verity 1.10 (Linux 6.12) added restart_on_error/panic_on_error; cryptsetup probes
+ * the same version before it asks for them. */
+int vr_check_error_as_corruption(const struct vr_cmdline *c, const unsigned dm_verity_version[3]) {
+        const char *value = c->corruption == VR_CORRUPTION_PANIC ? "panic+error" : "restart+error";
+        const unsigned *v = dm_verity_version;
+        struct utsname u = {};
+
+        if (!c->error_as_corruption)
+                return 0;
+        if (v[0] < 1 || (v[0] == 1 && v[1] < 10)) {
+                (void) uname(&u);
+                return log_error_errno(EOPNOTSUPP, "rd.verity.corruption=%s needs dm-verity 1.10 (Linux 6.12) or "
+                                       "newer; kernel %s has dm-verity %u.%u.%u", value, u.release, v[0], v[1], v[2]);
+        }
+        if (!HAVE_ERROR_AS_CORRUPTION)
+                return log_error_errno(EOPNOTSUPP, "rd.verity.corruption=%s needs libcryptsetup 2.8 or newer; "
+                                       "verity-root was built against an older one", value);
+        return 0;
+}
+
+static int check_kernel_error_as_corruption(const struct vr_cmdline *c) {
+        unsigned version[3] = {};
+        int r;
+
+        if (!c->error_as_corruption)
+                return 0;
+        r = vr_dm_target_version("verity", version);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the kernel's dm-verity version: %s", strerror(-r));
+        return vr_check_error_as_corruption(c, version);
 }
 
 int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options) {
@@ -165,10 +206,17 @@ int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cm
         size_t sig_len = 0;
         int r;
 
+        r = check_kernel_error_as_corruption(c);
+        if (r < 0)
+                return r;
         if (c->corruption == VR_CORRUPTION_RESTART)
                 flags |= CRYPT_ACTIVATE_RESTART_ON_CORRUPTION;
         else if (c->corruption == VR_CORRUPTION_PANIC)
                 flags |= CRYPT_ACTIVATE_PANIC_ON_CORRUPTION;
+#if HAVE_ERROR_AS_CORRUPTION
+        if (c->error_as_corruption)
+                flags |= CRYPT_ACTIVATE_ERROR_AS_CORRUPTION;
+#endif
 
         r = crypt_init_data_device(&cd, v->hash->node, v->data->node);
         if (r < 0)

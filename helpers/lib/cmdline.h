@@ -41,6 +41,7 @@ struct vr_cmdline {
         enum vr_sig_policy sig;  /* rd.verity.sig= */
         unsigned timeout_sec;    /* rd.verity.timeout= */
         enum vr_corruption corruption; /* rd.verity.corruption= */
+        bool error_as_corruption; /* rd.verity.corruption=restart+error|panic+error: I/O errors too */
         bool check_full;         /* rd.verity.check=full */
         bool kernel_sig;         /* rd.verity.kernel_sig=1: also hand the PKCS#7 to the kernel */
         bool userspace_verity;   /* systemd.allow_userspace_verity= (default true); see vr_cmdline_kernel_sig() */

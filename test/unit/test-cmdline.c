@@ -359,6 +359,36 @@ static void test_corruption_values(void **state) {
         assert_int_equal(vr_cmdline_parse("rd.verity.corruption=eio", &c), 0);
         assert_int_equal(c.corruption, VR_CORRUPTION_EIO);
         assert_string_equal(vr_corruption_to_string(c.corruption), "eio");
+        assert_false(c.error_as_corruption);
+}
+
+/* "+error": I/O errors count as corruption; the last value wins, with or without it. */
+static void test_corruption_error_values(void **state) {
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=restart+error", &c), 0);
+        assert_int_equal(c.corruption, VR_CORRUPTION_RESTART);
+        assert_true(c.error_as_corruption);
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=panic+error", &c), 0);
+        assert_int_equal(c.corruption, VR_CORRUPTION_PANIC);
+        assert_true(c.error_as_corruption);
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=restart+error rd.verity.corruption=panic", &c), 0);
+        assert_int_equal(c.corruption, VR_CORRUPTION_PANIC);
+        assert_false(c.error_as_corruption);
+}
+
+static void test_corruption_error_invalid(void **state) {
+        static const char *const bad[] = { "eio+error", "restart+", "restart+errors", "+error", "restart+error+error",
+                                           "Restart+error", "restart_on_error" };
+        char line[128];
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                snprintf(line, sizeof(line), "rd.verity.corruption=%s", bad[i]);
+                vr_log_clear_last_error();
+                if (vr_cmdline_parse(line, &c) != -EINVAL)
+                        fail_msg("\"%s\" accepted", line);
+                snprintf(line, sizeof(line), "Invalid value for rd.verity.corruption: \"%s\" (expected eio, restart, "
+                         "panic, restart+error or panic+error)", bad[i]);
+                assert_last_error_contains(line);
+        }
 }
 
 static void test_corruption_invalid(void **state) {
@@ -627,6 +657,8 @@ int main(void) {
                 T(test_timeout_invalid),
                 T(test_corruption_values),
                 T(test_corruption_invalid),
+                T(test_corruption_error_values),
+                T(test_corruption_error_invalid),
                 T(test_check_values),
                 T(test_check_invalid),
                 T(test_kernel_sig_values),
