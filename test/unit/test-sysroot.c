@@ -234,6 +234,77 @@ static void test_tree_other_architecture(void **state) {
         assert_int_equal(check_tree("/sbin/missing", NULL, NULL), -ENOENT);
 }
 
+/* The dependencies of a real dynamic binary, and no crash on a cut or bent copy of it. */
+static void test_elf_deps(void **state) {
+        _cleanup_free_ char *buf = NULL;
+        struct vr_elf_deps deps;
+        size_t len = 0;
+        FILE *f = fopen("/bin/true", "re");
+        bool libc = false;
+
+        assert_non_null(f);
+        buf = malloc(4u << 20);
+        assert_non_null(buf);
+        len = fread(buf, 1, 4u << 20, f);
+        fclose(f);
+        assert_true(len > sizeof(Elf64_Ehdr));
+        assert_int_equal(vr_elf_deps(buf, len, &deps), 0);
+        assert_non_null(deps.interp);
+        assert_non_null(strstr(deps.interp, "/ld-linux"));
+        for (size_t i = 0; i < deps.n_needed; i++)
+                libc = libc || streq(deps.needed[i], "libc.so.6");
+        assert_true(libc);
+        assert_false(deps.needed_truncated);
+
+        /* Program headers past the end of what was read. */
+        assert_int_equal(vr_elf_deps(buf, sizeof(Elf64_Ehdr), &deps), -ENOEXEC);
+        assert_int_equal(vr_elf_deps("#!/bin/sh\n", 10, &deps), -ENOEXEC);
+        /* Every prefix: bounded, no read outside it (ASan build). */
+        for (size_t cut = 0; cut < len && cut < 16384; cut += 7)
+                (void) vr_elf_deps(buf, cut, &deps);
+        /* Program header offset pointing anywhere. */
+        Elf64_Ehdr h;
+        memcpy(&h, buf, sizeof(h));
+        h.e_phoff = UINT64_MAX - 8;
+        memcpy(buf, &h, sizeof(h));
+        assert_int_equal(vr_elf_deps(buf, len, &deps), -ENOEXEC);
+}
+
+/* /bin/true with its interpreter and libraries in a tree, run as init=. */
+static void copy_true_tree(void) {
+        fresh_tree("");
+        test_sh("set -e; cd %s; cp /bin/true sbin/true-init; for l in $(ldd /bin/true | grep -o '/[^ ]*'); do "
+                "mkdir -p .$(dirname $l); cp -L $l .$l; done", tree);
+}
+
+static void test_tree_reads_libraries(void **state) {
+        copy_true_tree();
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), 0);
+        /* What the walk reaches must be readable files: a FIFO as libc is refused, naming it and why. */
+        test_sh("cd %s && l=$(ldd /bin/true | grep -o '/[^ ]*libc.so[^ ]*') && rm .$l && mkfifo .$l", tree);
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), -EBADMSG);
+        assert_last_error_contains("libc.so.6 (a library of /sbin/true-init) is not a regular file");
+        /* So is the ELF interpreter. */
+        copy_true_tree();
+        test_sh("cd %s && l=$(ldd /bin/true | grep -o '/[^ ]*ld-linux[^ ]*') && rm .$l && mkfifo .$l", tree);
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), -EBADMSG);
+        assert_last_error_contains("(the ELF interpreter of /sbin/true-init) is not a regular file");
+        /* A missing library is the loader's to report, not a corrupted block. */
+        copy_true_tree();
+        test_sh("cd %s && rm .$(ldd /bin/true | grep -o '/[^ ]*libc.so[^ ]*')", tree);
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), 0);
+}
+
+/* busybox-static behind init's "#!/bin/sh" (a symlink): followed, and a FIFO there refused. */
+static void test_tree_reads_script_interpreter(void **state) {
+        fresh_tree("");
+        test_sh("printf '#!/bin/sh\\necho\\n' > %s/sbin/init2", tree);
+        assert_int_equal(check_tree("/sbin/init2", NULL, NULL), 0);
+        test_sh("ln -sf /bin/fifo %s/bin/sh && mkfifo %s/bin/fifo", tree, tree);
+        assert_int_equal(check_tree(NULL, NULL, NULL), -EBADMSG);
+        assert_last_error_contains("bin/sh is not a regular file");
+}
+
 static int teardown(void **state) {
         test_sh("rm -rf %s", test_tmpdir());
         return 0;
@@ -254,6 +325,9 @@ int main(void) {
                 cmocka_unit_test(test_tree_extension),
                 cmocka_unit_test(test_tree_usr),
                 cmocka_unit_test(test_tree_other_architecture),
+                cmocka_unit_test(test_elf_deps),
+                cmocka_unit_test(test_tree_reads_libraries),
+                cmocka_unit_test(test_tree_reads_script_interpreter),
         };
         return cmocka_run_group_tests(tests, NULL, teardown);
 }
