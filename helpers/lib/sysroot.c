@@ -514,7 +514,7 @@ static int exec_queue_library(struct exec_walk *w, const char *name, const char 
         static const char *const std_dirs[] = { "/lib64", "/usr/lib64", "/lib/" MULTIARCH, "/usr/lib/" MULTIARCH,
                                                 "/lib", "/usr/lib" };
         const char *dirs[EXEC_RUNPATH_DIRS_MAX + ELEMENTSOF(std_dirs)];
-        char rp[PATH_MAX], path[PATH_MAX], shown[PATH_MAX];
+        char rp[PATH_MAX], path[PATH_MAX];
         size_t n = 0;
 
         if (strchr(name, '/'))
@@ -535,8 +535,7 @@ static int exec_queue_library(struct exec_walk *w, const char *name, const char 
                         return exec_queue(w, path, "a library of %s", of);
                 }
         }
-        log_notice("%s needs %s, which is in none of the library directories of %s: not read", of,
-                   vr_escape(name, 0, shown, sizeof(shown)), w->where);
+        log_notice("%s needs %s, which is in none of the library directories of %s: not read", of, name, w->where);
         return 0;
 }
 
@@ -573,12 +572,9 @@ static int exec_read_failed(struct exec_walk *w, const struct exec_file *f, cons
                             size_t len, int error) {
         uint64_t bad = first_bad_block(fd, off, len);
         int corrupted = w->dm_name ? vr_dm_verity_corrupted(w->dm_name) : 0;
-        char name[PATH_MAX], why[PATH_MAX];
 
-        /* File names come from the image: escaped like every other byte from a disk. */
         return log_error_errno(error, "refusing to boot: %s (%s) cannot be read: block %" PRIu64 " of the file (bytes "
-                               "%" PRIu64 "-%" PRIu64 "): %s%s%s%s", vr_escape(shown, 0, name, sizeof(name)),
-                               vr_escape(f->why, 0, why, sizeof(why)), bad, bad * EXEC_BLOCK,
+                               "%" PRIu64 "-%" PRIu64 "): %s%s%s%s", shown, f->why, bad, bad * EXEC_BLOCK,
                                bad * EXEC_BLOCK + EXEC_BLOCK - 1, strerror(error),
                                corrupted > 0 ? "; dm-verity reports corrupted data on /dev/mapper/" : "",
                                corrupted > 0 ? w->dm_name : "", corrupted > 0 ? " (the image does not match its hash tree)" : "");
