@@ -635,9 +635,6 @@ static int exec_check_file(struct exec_walk *w, size_t i) {
         w->seen[w->n_seen].dev = st.st_dev;
         w->seen[w->n_seen].ino = st.st_ino;
         w->n_seen++;
-        if (!S_ISREG(st.st_mode))
-                return log_error_errno(EBADMSG, "refusing to boot: %s%s (%s) is not a regular file", w->where,
-                                       f->path, f->why);
         /* Name the file the symlinks lead to: that is the one to repair. */
         snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
         n = readlink(proc, target, sizeof(target) - 1);
@@ -646,6 +643,8 @@ static int exec_check_file(struct exec_walk *w, size_t i) {
                 snprintf(shown, sizeof(shown), "%s%s (-> %s)", w->where, f->path, target);
         else
                 snprintf(shown, sizeof(shown), "%s%s", w->where, f->path);
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(EBADMSG, "refusing to boot: %s (%s) is not a regular file", shown, f->why);
         r = exec_read_file(w, f, fd, (uint64_t) st.st_size, shown, &buf, &len);
         if (r < 0 || !buf)
                 return r;
