@@ -116,20 +116,20 @@ static void describe_awaited(const struct vr_discover_config *cfg, const char *a
 }
 
 const char *vr_wait_message(const struct vr_discover_config *cfg, const struct vr_partition_list *parts,
-                    const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size) {
+                            const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size) {
         const char *arch = cfg->arch ?: vr_dps_native_arch();
         bool usr = cfg->target == VR_TARGET_USR;
         enum vr_part_role roles[] = { usr ? VR_ROLE_USR : VR_ROLE_ROOT, usr ? VR_ROLE_USR_VERITY : VR_ROLE_ROOT_VERITY,
                                       usr ? VR_ROLE_USR_VERITY_SIG : VR_ROLE_ROOT_VERITY_SIG };
+        size_t len, disks = count_disks(parts);
         char awaited[512], seen[512];
-        size_t len;
 
         if (v->when_settled)
                 snprintf(awaited, sizeof(awaited), "udev to finish probing every block device before deciding");
         else
                 describe_awaited(cfg, arch, awaited, sizeof(awaited));
         len = (size_t) snprintf(seen, sizeof(seen), "%zu partition%s on %zu disk%s", parts->n, parts->n == 1 ? "" : "s",
-                                count_disks(parts), count_disks(parts) == 1 ? "" : "s");
+                                disks, disks == 1 ? "" : "s");
         for (size_t i = 0; i < ELEMENTSOF(roles) && len < sizeof(seen); i++) {
                 len += (size_t) snprintf(seen + len, sizeof(seen) - len, ", ");
                 if (len < sizeof(seen))

@@ -24,7 +24,7 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
  * disks, the target's DPS types found), never the interim refusal, which reads like a
  * verdict that may be undone a moment later. Returns buf. */
 const char *vr_wait_message(const struct vr_discover_config *cfg, const struct vr_partition_list *parts,
-                    const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size);
+                            const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size);
 
 /* Seconds past rd.verity.timeout= for a last look at the partitions present then. */
 #define VR_DEADLINE_GRACE_SEC 5u
