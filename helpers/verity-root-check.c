@@ -23,7 +23,7 @@ static int explain_failure(const char *name) {
                 return 0;
         if (getenv("VERITY_KERNEL_SIG"))
                 log_error("the kernel refused to open /dev/mapper/%s (systemd-veritysetup: %s, status %s): with "
-                          "rd.verity.kernel_sig=1 the kernel checks the root hash signature itself, and its keyrings "
+                          "rd.verity.kernel_sig=1 (or systemd.allow_userspace_verity=0) the kernel checks the root hash signature itself, and its keyrings "
                           "do not trust the signer %s", name, result, status ?: "?", signer ?: "(unknown)");
         else
                 log_error("systemd-veritysetup could not open /dev/mapper/%s from %s and %s (%s, status %s)", name,

@@ -203,7 +203,7 @@ static int run(int argc, char **argv) {
         vr_deadline_arm(arg_target, cmdline.timeout_sec);
 
         if (cmdline.sig != VR_SIG_OFF) {
-                r = vr_trust_store_load(VR_DEFAULT_CERT_DIR, &trust);
+                r = vr_trust_store_load_default(NULL, &trust);
                 if (r < 0)
                         return r;
         }
@@ -232,6 +232,8 @@ static int run(int argc, char **argv) {
         }
         log_success(&v);
         r = check_label_version(&v);
+        if (r >= 0)
+                r = vr_check_kernel_verifies(arg_target, &v, &cmdline);
         if (r < 0) {
                 vr_verdict_done(&v);
                 return r;
@@ -240,7 +242,7 @@ static int run(int argc, char **argv) {
         snprintf(env, sizeof(env), VR_RUNDIR "/%s.env", arg_target);
         snprintf(marker, sizeof(marker), VR_RUNDIR "/%s.activated", arg_target);
         snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", arg_target);
-        bool handoff = !arg_activate && vr_handoff_possible(&v);
+        bool handoff = !arg_activate && vr_handoff_possible(&v, &cmdline);
         const char *user_options = usr ? cmdline.usr_options : cmdline.root_options;
         int active = vr_expected_table(&v, &cmdline, user_options, &want);
         if (active >= 0)

@@ -3,14 +3,17 @@
 #include <libcryptsetup.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
 #include "activate.h"
 #include "hashtree.h"
 #include "util.h"
 #include "version.h"
 
-bool vr_handoff_possible(const struct vr_verdict *v) {
-        return !v->appended && v->params.hash_offset == 0;
+bool vr_handoff_possible(const struct vr_verdict *v, const struct vr_cmdline *c) {
+        /* No systemd-veritysetup release parses an error-as-corruption option word (v257
+         * ignores unknown words with a warning): libcryptsetup is used directly then. */
+        return !v->appended && v->params.hash_offset == 0 && !c->error_as_corruption;
 }
 
 static const char *corruption_option(enum vr_corruption c) {
@@ -22,6 +25,17 @@ static const char *corruption_option(enum vr_corruption c) {
         default:
                 return NULL;
         }
+}
+
+int vr_check_kernel_verifies(const char *target, const struct vr_verdict *v, const struct vr_cmdline *c) {
+        char what[256];
+
+        if (c->userspace_verity || v->source != VR_HASH_SOURCE_SIGNATURE || v->signature_base64)
+                return 0;
+        return log_error_errno(EKEYREJECTED, "refusing to boot the %s file system: systemd.allow_userspace_verity=0 "
+                               "lets only the kernel accept a root hash signature, and the signature of %s is not a "
+                               "PKCS#7 one the kernel can check", target,
+                               vr_partition_describe(v->data, what, sizeof(what)));
 }
 
 int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
@@ -41,7 +55,7 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
         const char *label_version = vr_verdict_label_version(v);
         if (label_version && vr_version_is_valid(label_version))
                 fprintf(f, "VERITY_LABEL_VERSION=%s\n", label_version);
-        if (c->kernel_sig && v->signature_base64) {
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64) {
                 /* For verity-root-check --failed: who signed, in case the kernel refuses. */
                 char signer[sizeof(v->signature_status)];
                 const char *p = startswith(v->signature_status, "valid, signed by ");
@@ -55,7 +69,7 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
                 fputs(corr, f);
                 sep = ",";
         }
-        if (c->kernel_sig && v->signature_base64) {
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64) {
                 fprintf(f, "%sroot-hash-signature=base64:%s", sep, v->signature_base64);
                 sep = ",";
         }
@@ -138,12 +152,50 @@ int vr_expected_table(const struct vr_verdict *v, const struct vr_cmdline *c, co
         else
                 vr_hex_encode(v->params.salt, v->params.salt_size, t->salt);
         if (c->corruption == VR_CORRUPTION_RESTART)
-                t->options |= VR_TABLE_RESTART_ON_CORRUPTION;
+                t->options |= VR_TABLE_RESTART_ON_CORRUPTION | (c->error_as_corruption ? VR_TABLE_RESTART_ON_ERROR : 0);
         else if (c->corruption == VR_CORRUPTION_PANIC)
-                t->options |= VR_TABLE_PANIC_ON_CORRUPTION;
-        if (c->kernel_sig && v->signature_base64)
+                t->options |= VR_TABLE_PANIC_ON_CORRUPTION | (c->error_as_corruption ? VR_TABLE_PANIC_ON_ERROR : 0);
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64)
                 t->options |= VR_TABLE_ROOT_HASH_SIG;
         return 0;
+}
+
+#ifdef CRYPT_ACTIVATE_ERROR_AS_CORRUPTION
+#define HAVE_ERROR_AS_CORRUPTION 1
+#else
+#define HAVE_ERROR_AS_CORRUPTION 0
+#endif
+
+/* dm-verity 1.10 (Linux 6.12) added restart_on_error/panic_on_error; cryptsetup probes
+ * the same version before it asks for them. */
+int vr_check_error_as_corruption(const struct vr_cmdline *c, const unsigned dm_verity_version[3]) {
+        const char *value = c->corruption == VR_CORRUPTION_PANIC ? "panic+error" : "restart+error";
+        const unsigned *v = dm_verity_version;
+        struct utsname u = {};
+
+        if (!c->error_as_corruption)
+                return 0;
+        if (v[0] < 1 || (v[0] == 1 && v[1] < 10)) {
+                (void) uname(&u);
+                return log_error_errno(EOPNOTSUPP, "rd.verity.corruption=%s needs dm-verity 1.10 (Linux 6.12) or "
+                                       "newer; kernel %s has dm-verity %u.%u.%u", value, u.release, v[0], v[1], v[2]);
+        }
+        if (!HAVE_ERROR_AS_CORRUPTION)
+                return log_error_errno(EOPNOTSUPP, "rd.verity.corruption=%s needs libcryptsetup 2.8 or newer; "
+                                       "verity-root was built against an older one", value);
+        return 0;
+}
+
+static int check_kernel_error_as_corruption(const struct vr_cmdline *c) {
+        unsigned version[3] = {};
+        int r;
+
+        if (!c->error_as_corruption)
+                return 0;
+        r = vr_dm_target_version("verity", version);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the kernel's dm-verity version: %s", strerror(-r));
+        return vr_check_error_as_corruption(c, version);
 }
 
 int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cmdline *c, const char *user_options) {
@@ -154,10 +206,17 @@ int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cm
         size_t sig_len = 0;
         int r;
 
+        r = check_kernel_error_as_corruption(c);
+        if (r < 0)
+                return r;
         if (c->corruption == VR_CORRUPTION_RESTART)
                 flags |= CRYPT_ACTIVATE_RESTART_ON_CORRUPTION;
         else if (c->corruption == VR_CORRUPTION_PANIC)
                 flags |= CRYPT_ACTIVATE_PANIC_ON_CORRUPTION;
+#if HAVE_ERROR_AS_CORRUPTION
+        if (c->error_as_corruption)
+                flags |= CRYPT_ACTIVATE_ERROR_AS_CORRUPTION;
+#endif
 
         r = crypt_init_data_device(&cd, v->hash->node, v->data->node);
         if (r < 0)
@@ -182,7 +241,7 @@ int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cm
                 goto out;
         }
 
-        if (c->kernel_sig && v->signature_base64) {
+        if (vr_cmdline_kernel_sig(c) && v->signature_base64) {
                 r = decode_signature(v->signature_base64, &sig, &sig_len);
                 if (r < 0) {
                         log_error_errno(r, "cannot decode the root hash signature for the kernel");

@@ -9,14 +9,27 @@
 #define VR_RUNDIR "/run/verity-root"
 
 /* Whether systemd-veritysetup (v252) can open this layout: it reads the superblock at
- * offset 0 of the hash device and knows no hash-offset= yet, so not the appended one. */
-bool vr_handoff_possible(const struct vr_verdict *v);
+ * offset 0 of the hash device and knows no hash-offset= yet, so not the appended one;
+ * nor the +error modes of rd.verity.corruption=, for which it has no option word. */
+bool vr_handoff_possible(const struct vr_verdict *v, const struct vr_cmdline *c);
+
+/* For rd.verity.corruption=restart+error|panic+error: 0 when this libcryptsetup (2.8+)
+ * and a kernel whose dm-verity target has dm_verity_version (1.10+, Linux 6.12) can set
+ * restart_on_error/panic_on_error; otherwise -EOPNOTSUPP, with one line naming what is
+ * missing. vr_activate() asks the kernel for the version and calls this. */
+int vr_check_error_as_corruption(const struct vr_cmdline *c, const unsigned dm_verity_version[3]);
 
 /* Writes KEY=value lines for systemd-veritysetup@NAME.service (EnvironmentFile=):
  * VERITY_DATA, VERITY_HASH, VERITY_ROOTHASH, VERITY_OPTIONS (rd.verity.* options plus
  * user_options, i.e. systemd.verity_*_options=, passed on as they are), VERITY_HANDOFF. */
 int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
                          const char *user_options, bool handoff);
+
+/* With systemd.allow_userspace_verity=0 only the kernel may accept a signature: a root
+ * trusted by a signature that cannot be handed to it (a Kiwi one) is refused, logged
+ * naming target and partition. A roothash= root is trusted by the command line, as in
+ * systemd, and passes. */
+int vr_check_kernel_verifies(const char *target, const struct vr_verdict *v, const struct vr_cmdline *c);
 
 /* Opens /dev/mapper/NAME read-only with libcryptsetup, honouring rd.verity.corruption=,
  * rd.verity.kernel_sig= and the flag words of user_options (systemd.verity_*_options=).

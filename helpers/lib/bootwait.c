@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "bootwait.h"
+#include "dps.h"
 #include "util.h"
 
 #define LOADER_VAR "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
@@ -54,6 +55,89 @@ int vr_boot_disk_find(const struct vr_partition_list *parts, vr_id128 loader_uui
         if (first)
                 *ret = first->disk;
         return 0;
+}
+
+static size_t count_disks(const struct vr_partition_list *parts) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < parts->n; i++) {
+                size_t j = 0;
+                while (j < i && !streq_ptr(parts->items[j].disk, parts->items[i].disk))
+                        j++;
+                n += j == i;
+        }
+        return n;
+}
+
+/* "root-x86-64 on /dev/vda", "2 root-x86-64 (first on /dev/vda)" or "no root-x86-64". */
+static size_t describe_role_seen(const struct vr_partition_list *parts, const char *arch, enum vr_part_role role,
+                                 char *buf, size_t size) {
+        const struct vr_partition *first = NULL;
+        vr_id128 type;
+        size_t n = 0;
+
+        if (vr_dps_type(arch, role, &type) < 0)
+                return (size_t) snprintf(buf, size, "no %s-%s", vr_part_role_to_string(role), arch);
+        for (size_t i = 0; i < parts->n; i++)
+                if (vr_id128_equal(parts->items[i].type, type)) {
+                        first = first ?: &parts->items[i];
+                        n++;
+                }
+        if (n == 0)
+                return (size_t) snprintf(buf, size, "no %s-%s", vr_part_role_to_string(role), arch);
+        if (n == 1)
+                return (size_t) snprintf(buf, size, "%s-%s on %s", vr_part_role_to_string(role), arch,
+                                         first->disk ?: "?");
+        return (size_t) snprintf(buf, size, "%zu %s-%s (first on %s)", n, vr_part_role_to_string(role), arch,
+                                 first->disk ?: "?");
+}
+
+/* What the search still needs, in words a user can check against the disks. */
+static void describe_awaited(const struct vr_discover_config *cfg, const char *arch, char *buf, size_t size) {
+        bool usr = cfg->target == VR_TARGET_USR;
+        enum vr_part_role data = usr ? VR_ROLE_USR : VR_ROLE_ROOT, hash = usr ? VR_ROLE_USR_VERITY : VR_ROLE_ROOT_VERITY,
+                          sig = usr ? VR_ROLE_USR_VERITY_SIG : VR_ROLE_ROOT_VERITY_SIG;
+        const char *disk = vr_discover_search_disk(cfg);
+
+        if (cfg->data_device)
+                snprintf(buf, size, "the data device %s (systemd.verity_%s_data=)%s%s%s", cfg->data_device,
+                         usr ? "usr" : "root", cfg->hash_device ? " and the hash device " : "",
+                         cfg->hash_device ?: "", cfg->hash_device ? "" : " and its hash tree");
+        else if (cfg->trusted_hash)
+                snprintf(buf, size, "a %s-%s partition and its %s-%s partition (or appended hash tree) with the "
+                         "PARTUUIDs %s derives", vr_part_role_to_string(data), arch, vr_part_role_to_string(hash), arch,
+                         usr ? "usrhash=" : "roothash=");
+        else if (cfg->boot_partuuid && !disk)
+                snprintf(buf, size, "the boot partition PARTUUID=%s (LoaderDevicePartUUID), then a %s-%s partition "
+                         "with a trusted signature on its disk", cfg->boot_partuuid, vr_part_role_to_string(sig), arch);
+        else
+                snprintf(buf, size, "a %s-%s partition with a trusted signature and the partitions it names%s%s",
+                         vr_part_role_to_string(sig), arch, disk ? " on " : "", disk ?: "");
+}
+
+const char *vr_wait_message(const struct vr_discover_config *cfg, const struct vr_partition_list *parts,
+                            const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size) {
+        const char *arch = cfg->arch ?: vr_dps_native_arch();
+        bool usr = cfg->target == VR_TARGET_USR;
+        enum vr_part_role roles[] = { usr ? VR_ROLE_USR : VR_ROLE_ROOT, usr ? VR_ROLE_USR_VERITY : VR_ROLE_ROOT_VERITY,
+                                      usr ? VR_ROLE_USR_VERITY_SIG : VR_ROLE_ROOT_VERITY_SIG };
+        size_t len, disks = count_disks(parts);
+        char awaited[512], seen[512];
+
+        if (v->when_settled)
+                snprintf(awaited, sizeof(awaited), "udev to finish probing every block device before deciding");
+        else
+                describe_awaited(cfg, arch, awaited, sizeof(awaited));
+        len = (size_t) snprintf(seen, sizeof(seen), "%zu partition%s on %zu disk%s", parts->n, parts->n == 1 ? "" : "s",
+                                disks, disks == 1 ? "" : "s");
+        for (size_t i = 0; i < ELEMENTSOF(roles) && len < sizeof(seen); i++) {
+                len += (size_t) snprintf(seen + len, sizeof(seen) - len, ", ");
+                if (len < sizeof(seen))
+                        len += describe_role_seen(parts, arch, roles[i], seen + len, sizeof(seen) - len);
+        }
+        snprintf(buf, size, "waiting up to %us for the %s partitions (%s); seen so far: %s", timeout_sec,
+                 usr ? "usr" : "root", awaited, seen);
+        return buf;
 }
 
 struct wait_state {
@@ -235,9 +319,10 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
 
         evaluate(&s);
         if (!s.done) {
-                if (v->error < 0)
-                        log_notice("waiting up to %us for the %s partitions: %s", timeout_sec,
-                                   cfg->target == VR_TARGET_USR ? "usr" : "root", v->reason);
+                if (v->error < 0) {
+                        char message[1280];
+                        log_notice("%s", vr_wait_message(&s.cfg, parts, v, timeout_sec, message, sizeof(message)));
+                }
                 r = watch(&s, monitor, deadline);
                 if (r == -ETIMEDOUT && decided_when_settled(v)) {
                         /* The verdict may predate the last partitions: decide on what is there now. */

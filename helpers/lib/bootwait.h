@@ -20,6 +20,12 @@ int vr_boot_disk_find(const struct vr_partition_list *parts, vr_id128 loader_uui
 int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,
                         struct vr_verdict *v);
 
+/* The line logged while waiting: what is awaited and what has been seen so far (partitions,
+ * disks, the target's DPS types found), never the interim refusal, which reads like a
+ * verdict that may be undone a moment later. Returns buf. */
+const char *vr_wait_message(const struct vr_discover_config *cfg, const struct vr_partition_list *parts,
+                            const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size);
+
 /* Seconds past rd.verity.timeout= for a last look at the partitions present then. */
 #define VR_DEADLINE_GRACE_SEC 5u
 

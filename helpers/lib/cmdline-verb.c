@@ -87,7 +87,8 @@ static void cmdline_help(void) {
                "would boot (the same rules as 'verity-root inspect').\n\n"
                "  --dm-mod-create    initramfs-less form for kernels with CONFIG_DM_INIT:\n"
                "                     dm-mod.create=\"...\" root=/dev/dm-0, devices by PARTUUID=\n"
-               "  --certs DIR        trusted certificates (*.crt) instead of " VR_DEFAULT_CERT_DIR "\n"
+               "  --certs DIR        trusted certificates (*.crt) in DIR only, instead of\n"
+               "                     " VR_CERT_DIRS_TEXT "\n"
                "  --roothash HEX     trust this root (or /usr) hash instead of a signature\n"
                "  --usr              the /usr partitions (usrhash=) instead of root\n"
                "  --arch ARCH        DPS architecture to look for (default: %s)\n"
@@ -110,7 +111,7 @@ static int parse_cmdline_args(int argc, char **argv, struct cmdline_args *a) {
         };
         int c;
 
-        *a = (struct cmdline_args) { .certs = VR_DEFAULT_CERT_DIR };
+        *a = (struct cmdline_args) { .certs = NULL };
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
@@ -163,7 +164,7 @@ int vr_verb_cmdline(int argc, char **argv) {
                 return r < 0 ? 2 : 0;
         if (vr_partitions_from_images(a.images, (size_t) a.n_images, &parts) < 0)
                 return 1; /* already logged, naming the image */
-        if (vr_trust_store_load(a.certs, &trust) < 0)
+        if ((a.certs ? vr_trust_store_load(a.certs, &trust) : vr_trust_store_load_default(NULL, &trust)) < 0)
                 return 1;
 
         struct vr_discover_config cfg = {

@@ -43,6 +43,7 @@ void vr_cmdline_init(struct vr_cmdline *c) {
                 .sig = VR_SIG_OPTIONAL,
                 .timeout_sec = VR_DEFAULT_TIMEOUT_SEC,
                 .corruption = VR_CORRUPTION_EIO,
+                .userspace_verity = true,
         };
 }
 
@@ -234,6 +235,30 @@ static int set_hash(char **field, const char *key, const char *value) {
         return set_string(field, key, value, true);
 }
 
+/* "+error": an I/O error of the data or hash device counts as corruption too (dm-verity's
+ * restart_on_error/panic_on_error, cryptsetup's --error-as-corruption), so that a disk
+ * cannot hide a block by failing to read it. */
+static int parse_corruption(const char *value, struct vr_cmdline *c) {
+        static const struct {
+                const char *value;
+                enum vr_corruption mode;
+                bool error_as_corruption;
+        } values[] = {
+                { "eio", VR_CORRUPTION_EIO, false },
+                { "restart", VR_CORRUPTION_RESTART, false },
+                { "panic", VR_CORRUPTION_PANIC, false },
+                { "restart+error", VR_CORRUPTION_RESTART, true },
+                { "panic+error", VR_CORRUPTION_PANIC, true },
+        };
+        for (size_t i = 0; value && i < ELEMENTSOF(values); i++)
+                if (streq(value, values[i].value)) {
+                        c->corruption = values[i].mode;
+                        c->error_as_corruption = values[i].error_as_corruption;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
 static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key, const char *value) {
         if (key_eq(name, "sig")) {
                 if (value && streq(value, "required"))
@@ -248,14 +273,8 @@ static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key
                 if (parse_seconds(value, &c->timeout_sec) < 0)
                         return INVALID_VALUE(key, value, "a positive number of seconds");
         } else if (key_eq(name, "corruption")) {
-                if (value && streq(value, "eio"))
-                        c->corruption = VR_CORRUPTION_EIO;
-                else if (value && streq(value, "restart"))
-                        c->corruption = VR_CORRUPTION_RESTART;
-                else if (value && streq(value, "panic"))
-                        c->corruption = VR_CORRUPTION_PANIC;
-                else
-                        return INVALID_VALUE(key, value, "eio, restart or panic");
+                if (parse_corruption(value, c) < 0)
+                        return INVALID_VALUE(key, value, "eio, restart, panic, restart+error or panic+error");
         } else if (key_eq(name, "check")) {
                 if (value && streq(value, "full"))
                         c->check_full = true;
@@ -293,6 +312,13 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
                 return set_hash(&c->usrhash, key, value);
         if (key_eq(key, "init"))
                 return set_string(&c->init, key, value, false);
+        if (key_eq(key, "systemd.allow_userspace_verity")) {
+                int b = parse_boolean(value);
+                if (b < 0)
+                        return INVALID_VALUE(key, value, "a boolean");
+                c->userspace_verity = b;
+                return 0;
+        }
 
         if ((rest = key_startswith(key, "rd.verity.")))
                 return parse_own_key(c, rest, key, value);
@@ -398,6 +424,10 @@ bool vr_cmdline_wants_usr(const struct vr_cmdline *c) {
 bool vr_cmdline_auto_usr(const struct vr_cmdline *c) {
         return c->verity != 0 && !c->roothash && !c->root_data && !vr_cmdline_wants_usr(c) &&
                (c->root_mode == VR_ROOT_UNSET || c->root_mode == VR_ROOT_AUTO);
+}
+
+bool vr_cmdline_kernel_sig(const struct vr_cmdline *c) {
+        return c->kernel_sig || !c->userspace_verity;
 }
 
 const char *vr_sig_policy_to_string(enum vr_sig_policy p) {

@@ -41,8 +41,10 @@ struct vr_cmdline {
         enum vr_sig_policy sig;  /* rd.verity.sig= */
         unsigned timeout_sec;    /* rd.verity.timeout= */
         enum vr_corruption corruption; /* rd.verity.corruption= */
+        bool error_as_corruption; /* rd.verity.corruption=restart+error|panic+error: I/O errors too */
         bool check_full;         /* rd.verity.check=full */
         bool kernel_sig;         /* rd.verity.kernel_sig=1: also hand the PKCS#7 to the kernel */
+        bool userspace_verity;   /* systemd.allow_userspace_verity= (default true); see vr_cmdline_kernel_sig() */
         char *min_version;       /* rd.verity.min_version=: oldest IMAGE_VERSION that may boot, or NULL */
         char *init;              /* init=: what the new root executes first, or NULL */
 };
@@ -68,6 +70,10 @@ bool vr_cmdline_wants_usr(const struct vr_cmdline *c);
 /* No root or /usr arguments at all (the generic UKI): the root is discovered, and a
  * signed /usr on the root's disk, if there is one, is set up with it. */
 bool vr_cmdline_auto_usr(const struct vr_cmdline *c);
+
+/* Whether a root hash signature goes to the kernel too: rd.verity.kernel_sig=1, or
+ * systemd.allow_userspace_verity=0 (only the kernel may accept a signature, as in systemd). */
+bool vr_cmdline_kernel_sig(const struct vr_cmdline *c);
 
 const char *vr_sig_policy_to_string(enum vr_sig_policy p);
 const char *vr_corruption_to_string(enum vr_corruption c);

@@ -71,7 +71,7 @@ static int read_range(int fd, unsigned char *buf, uint64_t start, uint64_t end, 
         return 0;
 }
 
-static int kernel_saw_corruption(const char *name) {
+int vr_dm_verity_corrupted(const char *name) {
         struct crypt_device *cd = NULL;
         struct crypt_active_device cad;
         int r = crypt_init_by_name(&cd, name);
@@ -129,7 +129,7 @@ int vr_check_active(const char *name, const char *data, const struct vr_verity_t
         if (r < 0)
                 return log_error_errno(r, "/dev/mapper/%s: cannot read from %s: %s", name, data, strerror(-r));
 
-        r = kernel_saw_corruption(name);
+        r = vr_dm_verity_corrupted(name);
         if (r < 0)
                 return log_error_errno(r, "cannot query dm-verity status of /dev/mapper/%s: %s", name, strerror(-r));
         if (r > 0)

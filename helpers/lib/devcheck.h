@@ -13,5 +13,8 @@
  * (dm-verity status V), -EBADMSG (logged with the block number) when corrupted. */
 int vr_check_active(const char *name, const char *data, const struct vr_verity_table *want, bool full);
 
+/* 1 when dm-verity has seen corrupted data on the active device NAME, 0 when not, -errno. */
+int vr_dm_verity_corrupted(const char *name);
+
 /* Whether the kernel has a device-mapper device of that name. */
 bool vr_dm_is_active(const char *name);

@@ -350,8 +350,8 @@ static int check_signature(const struct vr_partition *sig, const struct vr_disco
                 return refuse(v, r, "%s", vr_log_last_error());
 
         if (!cfg->trust || cfg->trust->n == 0)
-                return refuse(v, -ENOKEY, "%s is signed, but no trusted certificates are installed (%s/*.crt)", what,
-                              cfg->trust && cfg->trust->dir ? cfg->trust->dir : VR_DEFAULT_CERT_DIR);
+                return refuse(v, -ENOKEY, "%s is signed, but no trusted certificates are installed (*.crt in %s)", what,
+                              cfg->trust && cfg->trust->where ? cfg->trust->where : VR_CERT_DIRS_TEXT);
         r = vr_signature_verify(&s, cfg->trust, what, &c->signer);
         if (r < 0)
                 return refuse(v, r, "%s", vr_log_last_error());

@@ -228,6 +228,24 @@ static int dm_exists(const char *name) {
         return info.exists ? 1 : 0;
 }
 
+int vr_dm_target_version(const char *target, unsigned ret[3]) {
+        _cleanup_(dm_task_destroyp) struct dm_task *dmt = dm_task_create(DM_DEVICE_GET_TARGET_VERSION);
+        struct dm_versions *v;
+
+        if (!dmt)
+                return -ENOMEM;
+        if (!dm_task_set_name(dmt, target))
+                return -EIO;
+        if (!dm_task_run(dmt))
+                return -ENOENT;
+        v = dm_task_get_versions(dmt);
+        if (!v || !streq(v->name, target))
+                return -ENOENT;
+        for (size_t i = 0; i < 3; i++)
+                ret[i] = v->version[i];
+        return 0;
+}
+
 int vr_dm_query(const char *name, struct vr_dm_device *ret) {
         _cleanup_(dm_task_destroyp) struct dm_task *dmt = NULL;
         struct dm_info info;
@@ -250,7 +268,7 @@ int vr_dm_query(const char *name, struct vr_dm_device *ret) {
         ret->devnum = makedev(info.major, info.minor);
         ret->target_count = (unsigned) info.target_count;
         uuid = dm_task_get_uuid(dmt);
-        snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid && *uuid ? uuid : "(none)");
+        snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid && *uuid ? uuid : "none");
         if (info.target_count > 0)
                 dm_get_next_target(dmt, NULL, &start, &length, &type, &params);
         snprintf(ret->target_type, sizeof(ret->target_type), "%s", type ?: "(none)");

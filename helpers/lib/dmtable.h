@@ -56,6 +56,10 @@ struct vr_dm_device {
 };
 void vr_dm_device_done(struct vr_dm_device *d);
 
+/* The kernel's version of a device-mapper target ("verity"), loading its module if
+ * needed. -ENOENT when the kernel has no such target (nothing logged). */
+int vr_dm_target_version(const char *target, unsigned ret[3]);
+
 /* -ENOENT when no device of that name exists (nothing logged). */
 int vr_dm_query(const char *name, struct vr_dm_device *ret);
 

@@ -25,7 +25,8 @@ static void inspect_help(void) {
         printf("Usage: verity-root inspect IMAGE-OR-DEVICE... [OPTIONS]\n\n"
                "Show every DPS partition found and which root would boot, and why;\n"
                "or exactly why it would be refused. Exit status 0 only when it would boot.\n\n"
-               "  --certs DIR        trusted certificates (*.crt) instead of " VR_DEFAULT_CERT_DIR "\n"
+               "  --certs DIR        trusted certificates (*.crt) in DIR only, instead of\n"
+               "                     " VR_CERT_DIRS_TEXT "\n"
                "  --roothash HEX     trust this root hash, as roothash= on the kernel cmdline\n"
                "  --usrhash HEX      trust this /usr hash, as usrhash=\n"
                "  --sig POLICY       signature policy: required, optional (default), off\n"
@@ -51,7 +52,7 @@ static int parse_inspect_args(int argc, char **argv, struct inspect_args *a) {
         };
         int c;
 
-        *a = (struct inspect_args) { .certs = VR_DEFAULT_CERT_DIR, .sig = VR_SIG_OPTIONAL };
+        *a = (struct inspect_args) { .certs = NULL, .sig = VR_SIG_OPTIONAL };
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
@@ -261,7 +262,7 @@ int vr_verb_inspect(int argc, char **argv) {
         if (vr_partitions_from_images(a.images, (size_t) a.n_images, &parts) < 0)
                 return 1; /* already logged, naming the image */
         if (a.sig != VR_SIG_OFF) {
-                r = vr_trust_store_load(a.certs, &trust);
+                r = a.certs ? vr_trust_store_load(a.certs, &trust) : vr_trust_store_load_default(NULL, &trust);
                 if (r < 0)
                         return 1;
         }

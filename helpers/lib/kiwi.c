@@ -327,7 +327,7 @@ int vr_kiwi_verify_signature(const struct vr_kiwi_meta *m, const struct vr_trust
                 return log_error_errno(ENODATA, "%s: Kiwi verity metadata is unsigned", what);
         if (ts->n == 0)
                 return log_error_errno(ENOKEY, "%s: Kiwi verity metadata is signed, but there are no trusted certificates in %s",
-                                       what, ts->dir ?: "(none)");
+                                       what, ts->where ?: "(none)");
 
         for (size_t i = 0; (x = vr_trust_store_cert(ts, i, &path, &subject)); i++) {
                 EVP_PKEY *key = X509_get0_pubkey(x);
@@ -355,8 +355,8 @@ int vr_kiwi_verify_signature(const struct vr_kiwi_meta *m, const struct vr_trust
         }
         if (n_rsa == 0)
                 return log_error_errno(ENOKEY, "%s: Kiwi verity metadata is signed (RSA-PSS), but none of the %zu trusted "
-                                       "certificates in %s has an RSA key", what, ts->n, ts->dir ?: "(none)");
+                                       "certificates in %s has an RSA key", what, ts->n, ts->where ?: "(none)");
         return log_error_errno(EKEYREJECTED, "%s: Kiwi verity metadata signature does not verify with any of the %zu trusted "
                                "RSA certificates in %s: signed by another key, or the metadata was altered",
-                               what, n_rsa, ts->dir ?: "(none)");
+                               what, n_rsa, ts->where ?: "(none)");
 }

@@ -334,96 +334,193 @@ static bool is_cert_name(const char *name) {
         return name[0] != '.' && l > 4 && streq(name + l - 4, ".crt");
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
+struct cert_file {
+        char *name;
+        char *path;
+        bool masked;
+};
 
-static void free_names(char **names, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
-}
+struct cert_files {
+        struct cert_file *items;
+        size_t n;
+};
 
-/* The *.crt names in dir, sorted, so that certificates are tried in a stable order. */
-static int list_cert_names(const char *dir, char ***ret, size_t *ret_n) {
-        DIR *d = opendir(dir);
-        char **names = NULL;
-        size_t n = 0;
-        struct dirent *de;
-
-        if (!d)
-                return -errno;
-        errno = 0;
-        while ((de = readdir(d))) {
-                if (!is_cert_name(de->d_name))
-                        continue;
-                char **t = realloc(names, (n + 1) * sizeof(*names));
-                if (!t)
-                        goto oom;
-                names = t;
-                if (!(names[n] = strdup(de->d_name)))
-                        goto oom;
-                n++;
+static void cert_files_done(struct cert_files *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].name);
+                free(l->items[i].path);
         }
-        closedir(d);
-        if (n > 0)
-                qsort(names, n, sizeof(*names), cmp_names);
-        *ret = names;
-        *ret_n = n;
-        return 0;
-oom:
-        closedir(d);
-        free_names(names, n);
-        return -ENOMEM;
+        free(l->items);
+        *l = (struct cert_files) {};
 }
 
-int vr_trust_store_load(const char *dir, struct vr_trust_store *ts) {
-        char **names = NULL;
-        size_t n = 0;
-        int r;
+static bool cert_files_has(const struct cert_files *l, const char *name) {
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->items[i].name, name))
+                        return true;
+        return false;
+}
 
-        *ts = (struct vr_trust_store) {};
-        ts->dir = strdup(dir);
-        if (!ts->dir)
-                return log_error_errno(ENOMEM, "Out of memory loading %s", dir);
+static int cert_files_add(struct cert_files *l, const char *dir, const char *name, bool masked) {
+        struct cert_file *t = realloc(l->items, (l->n + 1) * sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        l->items = t;
+        t = &l->items[l->n];
+        t->masked = masked;
+        t->name = strdup(name);
+        if (!t->name || asprintf(&t->path, "%s/%s", dir, name) < 0) {
+                free(t->name);
+                return -ENOMEM;
+        }
+        l->n++;
+        return 0;
+}
 
-        r = list_cert_names(dir, &names, &n);
-        if (r == -ENOENT) {
-                log_debug("Certificate directory %s does not exist, no trusted certificates", dir);
+/* systemd's null_or_empty(): an empty file or a device node (a symlink to /dev/null). */
+static bool is_mask(const struct stat *st) {
+        return (S_ISREG(st->st_mode) && st->st_size == 0) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode);
+}
+
+/* With masking (systemd's CONF_FILES_REGULAR|CONF_FILES_FILTER_MASKED), only a regular
+ * file or a mask claims its name; anything else is skipped and leaves the name to the
+ * later directories. Without, every *.crt is listed and load_cert() judges it. */
+static int add_cert_file(struct cert_files *l, const char *dir, const char *name, bool masking) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        if (!masking)
+                return cert_files_add(l, dir, name, false);
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        if (stat(path, &st) < 0) {
+                log_warning("Cannot access certificate %s, ignoring: %s", path, strerror(errno));
                 return 0;
         }
-        if (r < 0) {
-                vr_trust_store_done(ts);
-                return log_error_errno(r, "Failed to list certificates in %s: %s", dir, strerror(-r));
+        if (!S_ISREG(st.st_mode) && !is_mask(&st)) {
+                log_warning("Certificate %s is not a regular file, ignoring", path);
+                return 0;
         }
+        return cert_files_add(l, dir, name, is_mask(&st));
+}
 
-        ts->certs = calloc(n ? n : 1, sizeof(*ts->certs));
-        if (!ts->certs) {
-                r = log_error_errno(ENOMEM, "Out of memory loading %s", dir);
-                goto out;
+/* Adds the *.crt of dir whose names no earlier directory has; a missing dir adds none. */
+static int list_cert_files(const char *dir, bool masking, struct cert_files *l) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d && errno == ENOENT) {
+                log_debug("Certificate directory %s does not exist", dir);
+                return 0;
         }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL;
+        if (!d)
+                return log_error_errno(errno, "Failed to list certificates in %s: %s", dir, strerror(errno));
+        while (r >= 0 && (de = readdir(d)))
+                if (is_cert_name(de->d_name) && !cert_files_has(l, de->d_name))
+                        r = add_cert_file(l, dir, de->d_name, masking);
+        closedir(d);
+        return r < 0 ? log_error_errno(r, "Out of memory listing %s", dir) : 0;
+}
+
+static int cmp_cert_files(const void *a, const void *b) {
+        return strcmp(((const struct cert_file *) a)->name, ((const struct cert_file *) b)->name);
+}
+
+static int load_cert_files(const struct cert_files *l, struct vr_trust_store *ts) {
+        int r;
+
+        ts->certs = calloc(l->n ? l->n : 1, sizeof(*ts->certs));
+        if (!ts->certs)
+                return log_error_errno(ENOMEM, "Out of memory loading certificates from %s", ts->where);
+        for (size_t i = 0; i < l->n; i++) {
+                const char *path = l->items[i].path;
                 struct vr_cert *c = NULL;
 
-                if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {
-                        path = NULL;
-                        r = log_error_errno(ENOMEM, "Out of memory loading %s", dir);
-                        goto out;
+                if (l->items[i].masked) {
+                        log_debug("Certificate %s is masked by %s", l->items[i].name, path);
+                        continue;
                 }
                 r = load_cert(path, &c);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to load certificate %s: %s", path, strerror(-r));
-                        goto out;
-                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load certificate %s: %s", path, strerror(-r));
                 if (r > 0) {
                         log_debug("Trusting %s (%s)", c->subject, path);
                         ts->certs[ts->n++] = c;
                 }
         }
-        r = 0;
-out:
-        free_names(names, n);
+        return 0;
+}
+
+/* dirs in order of precedence; where names them in messages. */
+static int trust_store_load_dirs(char *const *dirs, size_t n_dirs, bool masking, const char *where,
+                                 struct vr_trust_store *ts) {
+        _cleanup_(cert_files_done) struct cert_files files = {};
+        int r;
+
+        *ts = (struct vr_trust_store) {};
+        ts->where = strdup(where);
+        if (!ts->where)
+                return log_error_errno(ENOMEM, "Out of memory loading %s", where);
+        for (size_t i = 0; i < n_dirs; i++) {
+                r = list_cert_files(dirs[i], masking, &files);
+                if (r < 0)
+                        goto fail;
+        }
+        /* Sorted by name across directories, so that certificates are tried in a stable order. */
+        if (files.n > 0)
+                qsort(files.items, files.n, sizeof(*files.items), cmp_cert_files);
+        r = load_cert_files(&files, ts);
         if (r < 0)
-                vr_trust_store_done(ts);
+                goto fail;
+        if (ts->n == 0)
+                log_debug("No trusted certificates in %s", where);
+        return 0;
+fail:
+        vr_trust_store_done(ts);
+        return r;
+}
+
+int vr_trust_store_load(const char *dir, struct vr_trust_store *ts) {
+        return trust_store_load_dirs((char *const *) &dir, 1, false, dir, ts);
+}
+
+static void free_strv(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+}
+
+int vr_trust_store_load_default(const char *root, struct vr_trust_store *ts) {
+        static const char *const defaults[] = { VR_CERT_DIRS };
+        enum { N = sizeof(defaults) / sizeof(defaults[0]) };
+        char *dirs[N] = {};
+        _cleanup_free_ char *where = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!root || streq(root, "/"))
+                root = "";
+        for (size_t i = 0; i < N; i++) {
+                if (asprintf(&dirs[i], "%s%s", root, defaults[i]) < 0) {
+                        dirs[i] = NULL;
+                        free_strv(dirs, N);
+                        return log_error_errno(ENOMEM, "Out of memory loading %s", VR_CERT_DIRS_TEXT);
+                }
+                len += strlen(dirs[i]) + 2;
+        }
+        where = malloc(len + 1);
+        if (!where) {
+                free_strv(dirs, N);
+                return log_error_errno(ENOMEM, "Out of memory loading %s", VR_CERT_DIRS_TEXT);
+        }
+        where[0] = 0;
+        for (size_t i = 0; i < N; i++) {
+                if (i > 0)
+                        strcat(where, ", ");
+                strcat(where, dirs[i]);
+        }
+        r = trust_store_load_dirs(dirs, N, true, where, ts);
+        free_strv(dirs, N);
         return r;
 }
 
@@ -431,7 +528,7 @@ void vr_trust_store_done(struct vr_trust_store *ts) {
         for (size_t i = 0; i < ts->n; i++)
                 vr_cert_free(ts->certs[i]);
         free(ts->certs);
-        free(ts->dir);
+        free(ts->where);
         *ts = (struct vr_trust_store) {};
 }
 
@@ -517,7 +614,7 @@ int vr_signature_verify(const struct vr_signature *s, const struct vr_trust_stor
         if (ret_signer)
                 *ret_signer = NULL;
         if (ts->n == 0)
-                return log_error_errno(ENOKEY, "%s: no trusted certificates in %s", what, ts->dir ? ts->dir : "(none)");
+                return log_error_errno(ENOKEY, "%s: no trusted certificates in %s", what, ts->where ? ts->where : "(none)");
 
         r = decode_pkcs7(s, what, &p7);
         if (r < 0)
@@ -535,7 +632,7 @@ int vr_signature_verify(const struct vr_signature *s, const struct vr_trust_stor
                         return signer_string(c, ret_signer) < 0 ? log_error_errno(ENOMEM, "%s: out of memory", what) : 0;
                 }
                 return log_error_errno(ENOKEY, "%s: signed by certificate with fingerprint %s which is not in %s", what, hex,
-                                       ts->dir);
+                                       ts->where);
         }
 
         for (size_t i = 0; i < ts->n; i++) {
@@ -545,5 +642,5 @@ int vr_signature_verify(const struct vr_signature *s, const struct vr_trust_stor
                 log_debug("%s: not signed by %s: %s", what, c->path, reason);
         }
         return log_error_errno(EKEYREJECTED, "%s: signature of root hash %s does not verify with any of the %zu trusted certificates in %s (last: %s)",
-                               what, s->root_hash, ts->n, ts->dir, reason);
+                               what, s->root_hash, ts->n, ts->where, reason);
 }

@@ -8,7 +8,10 @@
 #include "partition.h"
 
 #define VR_SIGNATURE_MAX_SIZE (4u * 1024u * 1024u)
-#define VR_DEFAULT_CERT_DIR "/etc/verity.d"
+/* Where trusted certificates live, in systemd's conf-files order: a *.crt in an earlier
+ * directory hides the same name in the later ones. */
+#define VR_CERT_DIRS "/etc/verity.d", "/run/verity.d", "/usr/local/lib/verity.d", "/usr/lib/verity.d"
+#define VR_CERT_DIRS_TEXT "/etc/verity.d, /run/verity.d, /usr/local/lib/verity.d, /usr/lib/verity.d"
 
 struct vr_signature {
         char *root_hash;              /* "rootHash" exactly as stored (must be lowercase hex) */
@@ -32,12 +35,16 @@ struct vr_cert;
 struct vr_trust_store {
         struct vr_cert **certs;
         size_t n;
-        char *dir;
+        char *where;                  /* the directories searched, for messages */
 };
 
 /* Loads every *.crt (PEM) in dir; other names are ignored. A missing directory is an
  * empty store; an unreadable or non-PEM *.crt file is a warning naming it, and skipped. */
 int vr_trust_store_load(const char *dir, struct vr_trust_store *ts);
+/* Loads *.crt from the VR_CERT_DIRS under root (NULL: /) by systemd's conf-files rules:
+ * names sorted across directories, the first directory holding a name wins, and a winner
+ * that is empty or a device node (a symlink to /dev/null) masks the name. */
+int vr_trust_store_load_default(const char *root, struct vr_trust_store *ts);
 void vr_trust_store_done(struct vr_trust_store *ts);
 
 /* The i-th trusted certificate (borrowed, valid until vr_trust_store_done), NULL past the

@@ -2,18 +2,43 @@
 #include <elf.h>
 #include <endian.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 
+#include "devcheck.h"
 #include "sysroot.h"
 #include "util.h"
 #include "version.h"
 
 #define OS_RELEASE_SIZE_MAX (64u * 1024u)
 #define INIT_HEAD_SIZE 4096u
+/* What the new root runs first is read whole, within bounds: the files come from the image. */
+#define EXEC_FILES_MAX 64u
+#define EXEC_BYTES_MAX (256u * 1024u * 1024u)
+#define EXEC_PARSE_MAX (64u * 1024u * 1024u)
+#define EXEC_CHUNK (1024u * 1024u)
+#define EXEC_BLOCK 4096u
+#define EXEC_RUNPATH_DIRS_MAX 16u
+
+#if defined(__x86_64__)
+#define MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define MULTIARCH "aarch64-linux-gnu"
+#elif defined(__i386__)
+#define MULTIARCH "i386-linux-gnu"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define MULTIARCH "riscv64-linux-gnu"
+#elif defined(__powerpc64__) && __BYTE_ORDER == __LITTLE_ENDIAN
+#define MULTIARCH "powerpc64le-linux-gnu"
+#elif defined(__s390x__)
+#define MULTIARCH "s390x-linux-gnu"
+#else
+#define MULTIARCH "unknown-linux-gnu"
+#endif
 
 int vr_elf_identify(const void *buf, size_t len, struct vr_elf_id *ret) {
         const unsigned char *ident = buf;
@@ -34,6 +59,170 @@ int vr_elf_identify(const void *buf, size_t len, struct vr_elf_id *ret) {
                 .data = ident[EI_DATA],
                 .machine = ident[EI_DATA] == ELFDATA2LSB ? le16toh(machine) : be16toh(machine),
         };
+        return 0;
+}
+
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+#define ELFDATA_NATIVE ELFDATA2LSB
+#else
+#define ELFDATA_NATIVE ELFDATA2MSB
+#endif
+
+/* An ELF file of either class, its fields read into the 64-bit structures. */
+struct elf_file {
+        const unsigned char *buf;
+        size_t len;
+        bool is64;
+        uint64_t phoff;
+        size_t phnum;
+};
+
+static bool elf_range_ok(const struct elf_file *f, uint64_t off, uint64_t size) {
+        return off <= f->len && size <= f->len - off;
+}
+
+static int elf_open(const void *buf, size_t len, struct elf_file *ret) {
+        struct vr_elf_id id;
+        uint16_t phentsize, phnum;
+
+        if (vr_elf_identify(buf, len, &id) < 0 || id.data != ELFDATA_NATIVE)
+                return -ENOEXEC;
+        *ret = (struct elf_file) { .buf = buf, .len = len, .is64 = id.class == ELFCLASS64 };
+        if (ret->is64) {
+                Elf64_Ehdr h;
+                memcpy(&h, buf, sizeof(h));
+                ret->phoff = h.e_phoff;
+                phentsize = h.e_phentsize;
+                phnum = h.e_phnum;
+        } else {
+                Elf32_Ehdr h;
+                memcpy(&h, buf, sizeof(h));
+                ret->phoff = h.e_phoff;
+                phentsize = h.e_phentsize;
+                phnum = h.e_phnum;
+        }
+        ret->phnum = phnum;
+        if (phnum > 0 && phentsize != (ret->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+                return -ENOEXEC;
+        return elf_range_ok(ret, ret->phoff, (uint64_t) phnum * phentsize) ? 0 : -ENOEXEC;
+}
+
+static Elf64_Phdr elf_phdr(const struct elf_file *f, size_t i) {
+        Elf64_Phdr p;
+        Elf32_Phdr q;
+
+        if (f->is64) {
+                memcpy(&p, f->buf + f->phoff + i * sizeof(p), sizeof(p));
+                return p;
+        }
+        memcpy(&q, f->buf + f->phoff + i * sizeof(q), sizeof(q));
+        return (Elf64_Phdr) { .p_type = q.p_type, .p_offset = q.p_offset, .p_vaddr = q.p_vaddr,
+                              .p_filesz = q.p_filesz, .p_memsz = q.p_memsz };
+}
+
+/* The file offset of a virtual address, through the PT_LOAD segment that maps it. */
+static int elf_vaddr_offset(const struct elf_file *f, uint64_t vaddr, uint64_t *ret) {
+        for (size_t i = 0; i < f->phnum; i++) {
+                Elf64_Phdr p = elf_phdr(f, i);
+                if (p.p_type == PT_LOAD && vaddr >= p.p_vaddr && vaddr - p.p_vaddr < p.p_filesz &&
+                    elf_range_ok(f, p.p_offset, vaddr - p.p_vaddr)) {
+                        *ret = p.p_offset + (vaddr - p.p_vaddr);
+                        return 0;
+                }
+        }
+        return -ENOEXEC;
+}
+
+/* A non-empty NUL-terminated string at off, inside [off, off + max) and the file. */
+static const char *elf_string(const struct elf_file *f, uint64_t off, uint64_t max) {
+        const unsigned char *s;
+
+        if (off >= f->len)
+                return NULL;
+        if (max > f->len - off)
+                max = f->len - off;
+        s = f->buf + off;
+        return max > 0 && s[0] && memchr(s, 0, max) ? (const char *) s : NULL;
+}
+
+/* DT_NEEDED, DT_RUNPATH/DT_RPATH of the PT_DYNAMIC segment p, through DT_STRTAB. */
+static int elf_dynamic(const struct elf_file *f, const Elf64_Phdr *p, struct vr_elf_deps *deps) {
+        size_t entsize = f->is64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
+        uint64_t needed[VR_ELF_NEEDED_MAX], strtab = 0, strsz = 0, runpath = 0, rpath = 0, stroff;
+        bool have_strtab = false, have_runpath = false, have_rpath = false;
+        size_t n = 0;
+
+        if (!elf_range_ok(f, p->p_offset, p->p_filesz))
+                return -ENOEXEC;
+        for (uint64_t off = p->p_offset; off + entsize <= p->p_offset + p->p_filesz; off += entsize) {
+                int64_t tag;
+                uint64_t val;
+                if (f->is64) {
+                        Elf64_Dyn d;
+                        memcpy(&d, f->buf + off, sizeof(d));
+                        tag = d.d_tag;
+                        val = d.d_un.d_val;
+                } else {
+                        Elf32_Dyn d;
+                        memcpy(&d, f->buf + off, sizeof(d));
+                        tag = d.d_tag;
+                        val = d.d_un.d_val;
+                }
+                if (tag == DT_NULL)
+                        break;
+                if (tag == DT_NEEDED && n < VR_ELF_NEEDED_MAX)
+                        needed[n++] = val;
+                else if (tag == DT_NEEDED)
+                        deps->needed_truncated = true;
+                else if (tag == DT_STRTAB)
+                        strtab = val, have_strtab = true;
+                else if (tag == DT_STRSZ)
+                        strsz = val;
+                else if (tag == DT_RUNPATH)
+                        runpath = val, have_runpath = true;
+                else if (tag == DT_RPATH)
+                        rpath = val, have_rpath = true;
+        }
+        if (n == 0 && !have_runpath && !have_rpath)
+                return 0;
+        if (!have_strtab || elf_vaddr_offset(f, strtab, &stroff) < 0)
+                return -ENOEXEC;
+        for (size_t i = 0; i < n; i++) {
+                if (needed[i] >= strsz || !(deps->needed[i] = elf_string(f, stroff + needed[i], strsz - needed[i])))
+                        return -ENOEXEC;
+        }
+        deps->n_needed = n;
+        /* ld.so ignores DT_RPATH when DT_RUNPATH is there. */
+        if (have_runpath || have_rpath) {
+                uint64_t at = have_runpath ? runpath : rpath;
+                if (at >= strsz)
+                        return -ENOEXEC;
+                deps->runpath = elf_string(f, stroff + at, strsz - at);
+        }
+        return 0;
+}
+
+int vr_elf_deps(const void *buf, size_t len, struct vr_elf_deps *ret) {
+        struct elf_file f;
+        int r = elf_open(buf, len, &f);
+
+        if (r < 0)
+                return r;
+        *ret = (struct vr_elf_deps) {};
+        for (size_t i = 0; i < f.phnum; i++) {
+                Elf64_Phdr p = elf_phdr(&f, i);
+                if (p.p_type == PT_INTERP) {
+                        if (ret->interp || !elf_range_ok(&f, p.p_offset, p.p_filesz))
+                                return -ENOEXEC;
+                        ret->interp = elf_string(&f, p.p_offset, p.p_filesz);
+                        if (!ret->interp)
+                                return -ENOEXEC;
+                } else if (p.p_type == PT_DYNAMIC) {
+                        r = elf_dynamic(&f, &p, ret);
+                        if (r < 0)
+                                return r;
+                }
+        }
         return 0;
 }
 
@@ -276,6 +465,215 @@ static int check_init(int rootfd, const char *where, const char *init) {
         return 0;
 }
 
+struct exec_file {
+        char *path;  /* inside the root, as named by cmdline, "#!", PT_INTERP or the library search */
+        char *why;   /* "init", "the interpreter of /sbin/init", ... */
+};
+
+struct exec_walk {
+        int rootfd;
+        const char *where;
+        const char *dm_name;  /* the verified device mounted on where, for its corruption status */
+        struct exec_file files[EXEC_FILES_MAX];
+        size_t n_files;
+        struct { dev_t dev; ino_t ino; } seen[EXEC_FILES_MAX];
+        size_t n_seen;
+        uint64_t bytes;
+        bool capped;
+};
+
+static void exec_walk_done(struct exec_walk *w) {
+        for (size_t i = 0; i < w->n_files; i++) {
+                free(w->files[i].path);
+                free(w->files[i].why);
+        }
+}
+
+static int exec_queue(struct exec_walk *w, const char *path, const char *fmt, const char *of) {
+        for (size_t i = 0; i < w->n_files; i++)
+                if (streq(w->files[i].path, path))
+                        return 0;
+        if (w->n_files >= EXEC_FILES_MAX) {
+                w->capped = true;
+                return 0;
+        }
+        struct exec_file *f = &w->files[w->n_files];
+        /* Relative names ("#!bin/sh", a DT_NEEDED with a slash) resolve from / as for init. */
+        if (asprintf(&f->path, "%s%s", path[0] == '/' ? "" : "/", path) < 0)
+                f->path = NULL;
+        if (!f->path || asprintf(&f->why, fmt, of) < 0) {
+                free(f->path);
+                return log_error_errno(ENOMEM, "out of memory");
+        }
+        w->n_files++;
+        return 0;
+}
+
+/* The first directory of the library search that holds name: DT_RUNPATH (absolute
+ * entries), then the standard directories; no ld.so.cache, no $ORIGIN. */
+static int exec_queue_library(struct exec_walk *w, const char *name, const char *runpath, const char *of) {
+        static const char *const std_dirs[] = { "/lib64", "/usr/lib64", "/lib/" MULTIARCH, "/usr/lib/" MULTIARCH,
+                                                "/lib", "/usr/lib" };
+        const char *dirs[EXEC_RUNPATH_DIRS_MAX + ELEMENTSOF(std_dirs)];
+        char rp[PATH_MAX], path[PATH_MAX];
+        size_t n = 0;
+
+        if (strchr(name, '/'))
+                return exec_queue(w, name, "a library of %s", of);
+        snprintf(rp, sizeof(rp), "%s", runpath ?: "");
+        for (char *save = NULL, *d = strtok_r(rp, ":", &save); d && n < EXEC_RUNPATH_DIRS_MAX;
+             d = strtok_r(NULL, ":", &save))
+                if (d[0] == '/' && !strchr(d, '$'))
+                        dirs[n++] = d;
+        for (size_t i = 0; i < ELEMENTSOF(std_dirs); i++)
+                dirs[n++] = std_dirs[i];
+        for (size_t i = 0; i < n; i++) {
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", dirs[i], name) >= sizeof(path))
+                        continue;
+                int fd = open_in_root(w->rootfd, path, O_RDONLY | O_NONBLOCK);
+                if (fd >= 0) {
+                        close(fd);
+                        return exec_queue(w, path, "a library of %s", of);
+                }
+        }
+        log_notice("%s needs %s, which is in none of the library directories of %s: not read", of, name, w->where);
+        return 0;
+}
+
+/* What running the whole file f (buf, len) makes the kernel and ld.so open next. */
+static int exec_queue_deps(struct exec_walk *w, const struct exec_file *f, const char *buf, size_t len) {
+        char interp[PATH_MAX];
+        struct vr_elf_deps deps;
+        int r;
+
+        if (vr_shebang_interpreter(buf, len, interp, sizeof(interp)) > 0)
+                return exec_queue(w, interp, "the interpreter of %s", f->path);
+        if (vr_elf_deps(buf, len, &deps) < 0) {
+                log_notice("%s%s is no ELF file this machine runs: what it loads is not read", w->where, f->path);
+                return 0;
+        }
+        r = deps.interp ? exec_queue(w, deps.interp, "the ELF interpreter of %s", f->path) : 0;
+        for (size_t i = 0; r >= 0 && i < deps.n_needed; i++)
+                r = exec_queue_library(w, deps.needed[i], deps.runpath, f->path);
+        if (deps.needed_truncated)
+                w->capped = true;
+        return r;
+}
+
+/* The first 4 KiB block of [off, off + len) that cannot be read: where the error is. */
+static uint64_t first_bad_block(int fd, uint64_t off, size_t len) {
+        char block[EXEC_BLOCK];
+        for (uint64_t b = off / EXEC_BLOCK * EXEC_BLOCK; b < off + len; b += EXEC_BLOCK)
+                if (pread(fd, block, sizeof(block), (off_t) b) < 0)
+                        return b / EXEC_BLOCK;
+        return off / EXEC_BLOCK;
+}
+
+static int exec_read_failed(struct exec_walk *w, const struct exec_file *f, const char *shown, int fd, uint64_t off,
+                            size_t len, int error) {
+        uint64_t bad = first_bad_block(fd, off, len);
+        int corrupted = w->dm_name ? vr_dm_verity_corrupted(w->dm_name) : 0;
+
+        return log_error_errno(error, "refusing to boot: %s (%s) cannot be read: block %" PRIu64 " of the file (bytes "
+                               "%" PRIu64 "-%" PRIu64 "): %s%s%s%s", shown, f->why, bad, bad * EXEC_BLOCK,
+                               bad * EXEC_BLOCK + EXEC_BLOCK - 1, strerror(error),
+                               corrupted > 0 ? "; dm-verity reports corrupted data on /dev/mapper/" : "",
+                               corrupted > 0 ? w->dm_name : "", corrupted > 0 ? " (the image does not match its hash tree)" : "");
+}
+
+/* Reads every byte of f (within the byte budget); keeps it in *ret when small enough to parse. */
+static int exec_read_file(struct exec_walk *w, const struct exec_file *f, int fd, uint64_t size, const char *shown,
+                          char **ret, size_t *ret_len) {
+        uint64_t budget = EXEC_BYTES_MAX - w->bytes, want = size < budget ? size : budget;
+        bool keep = want == size && size <= EXEC_PARSE_MAX;
+        _cleanup_free_ char *buf = malloc(keep ? (size ?: 1) : EXEC_CHUNK);
+        uint64_t off = 0;
+
+        if (!buf)
+                return log_error_errno(ENOMEM, "out of memory");
+        w->capped = w->capped || want < size;
+        while (off < want) {
+                size_t len = want - off < EXEC_CHUNK ? (size_t) (want - off) : EXEC_CHUNK;
+                ssize_t k = pread(fd, keep ? buf + off : buf, len, (off_t) off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return exec_read_failed(w, f, shown, fd, off, len, errno);
+                if (k == 0)
+                        break;
+                off += (uint64_t) k;
+        }
+        w->bytes += off;
+        *ret_len = keep ? (size_t) off : 0;
+        *ret = keep ? TAKE_PTR(buf) : NULL;
+        return 0;
+}
+
+/* Opens, reads and follows file i of the walk. */
+static int exec_check_file(struct exec_walk *w, size_t i) {
+        const struct exec_file *f = &w->files[i];
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        char proc[64], target[PATH_MAX], shown[PATH_MAX + 64];
+        struct stat st;
+        size_t len;
+        ssize_t n;
+        int r;
+
+        fd = open_in_root(w->rootfd, f->path, O_RDONLY | O_NONBLOCK);
+        if (fd == -ENOENT || fd == -ENOTDIR) {
+                log_notice("%s%s (%s) does not exist: not read", w->where, f->path, f->why);
+                return 0;
+        }
+        if (fd < 0)
+                return log_error_errno(fd, "refusing to boot: cannot open %s%s (%s): %s", w->where, f->path, f->why,
+                                       strerror(-fd));
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "cannot stat %s%s: %s", w->where, f->path, strerror(errno));
+        for (size_t j = 0; j < w->n_seen; j++)
+                if (w->seen[j].dev == st.st_dev && w->seen[j].ino == st.st_ino)
+                        return 0;
+        w->seen[w->n_seen].dev = st.st_dev;
+        w->seen[w->n_seen].ino = st.st_ino;
+        w->n_seen++;
+        /* Name the file the symlinks lead to: that is the one to repair. */
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        n = readlink(proc, target, sizeof(target) - 1);
+        target[n > 0 ? n : 0] = 0;
+        if (n > 0 && !streq_ptr(startswith(target, w->where), f->path))
+                snprintf(shown, sizeof(shown), "%s%s (-> %s)", w->where, f->path, target);
+        else
+                snprintf(shown, sizeof(shown), "%s%s", w->where, f->path);
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(EBADMSG, "refusing to boot: %s (%s) is not a regular file", shown, f->why);
+        r = exec_read_file(w, f, fd, (uint64_t) st.st_size, shown, &buf, &len);
+        if (r < 0 || !buf)
+                return r;
+        return exec_queue_deps(w, f, buf, len);
+}
+
+/* Reads every byte of what the new root runs first: init, following "#!", PT_INTERP and
+ * DT_NEEDED, so a block dm-verity refuses stops the boot here, naming the file, and not
+ * as "Failed to execute /sbin/init" after switch-root. */
+static int check_exec_files(int rootfd, const char *where, const char *device, const char *init) {
+        struct exec_walk w = { .rootfd = rootfd, .where = where, .dm_name = device ? startswith(device, "/dev/mapper/") : NULL };
+        int r;
+
+        log_info("reading what %s runs first: %s, its interpreters and libraries", where, init ?: "/sbin/init");
+        r = exec_queue(&w, init ?: "/sbin/init", "%s", "init");
+        for (size_t i = 0; r >= 0 && i < w.n_files; i++)
+                r = exec_check_file(&w, i);
+        if (r >= 0 && w.capped)
+                log_notice("read only the first %zu files and %" PRIu64 " bytes of what %s runs first (at most %u "
+                           "files, %u MiB, %u libraries per file): the rest is not checked before switch-root",
+                           w.n_seen, w.bytes, where, EXEC_FILES_MAX, EXEC_BYTES_MAX >> 20, VR_ELF_NEEDED_MAX);
+        if (r >= 0)
+                log_info("read %zu files (%" PRIu64 " bytes) that %s runs first: every block readable", w.n_seen,
+                         w.bytes, where);
+        exec_walk_done(&w);
+        return r;
+}
+
 /* The tree at where must be the file system of the verified device (devnum, proven by
  * its dm-verity table), not whatever else is mounted there. */
 static int open_mounted(const char *where, const char *device, dev_t devnum, int *ret_fd) {
@@ -310,6 +708,8 @@ int vr_sysroot_check_root_tree(int rootfd, const char *where, const struct vr_sy
         if (r >= 0)
                 r = vr_image_version_check(e->device, image_version, NULL, NULL, e->floor_version,
                                            "the initrd's floor " VR_MIN_VERSION_FILE);
+        if (r >= 0)
+                r = check_exec_files(rootfd, where, e->device, e->init);
         if (r >= 0)
                 log_notice("%s on %s looks like this machine's root%s%s", e->device, where,
                            image_version ? ", IMAGE_VERSION=" : "", image_version ?: "");

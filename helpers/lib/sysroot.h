@@ -4,6 +4,7 @@
  * same key), and is it the version its partition label chose it for? */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,6 +21,22 @@ struct vr_elf_id {
 /* The identification of the ELF header at the start of buf; -ENOEXEC when buf does not
  * start with a complete ELF header of a known class and byte order. */
 int vr_elf_identify(const void *buf, size_t len, struct vr_elf_id *ret);
+
+#define VR_ELF_NEEDED_MAX 64u
+
+/* What the kernel and the dynamic loader load for an ELF file; pointers into the buffer it
+ * was parsed from. */
+struct vr_elf_deps {
+        const char *interp;                    /* PT_INTERP, or NULL (static) */
+        const char *needed[VR_ELF_NEEDED_MAX]; /* DT_NEEDED names, in order */
+        size_t n_needed;
+        bool needed_truncated;                 /* more DT_NEEDED than VR_ELF_NEEDED_MAX */
+        const char *runpath;                   /* DT_RUNPATH, else DT_RPATH, or NULL */
+};
+
+/* The program and dynamic headers of a whole ELF file (buf, len) in this machine's byte
+ * order; -ENOEXEC when it is none or a header points outside it. */
+int vr_elf_deps(const void *buf, size_t len, struct vr_elf_deps *ret);
 
 /* The interpreter of a "#!" script starting buf, into ret. Returns 1 for a script, 0
  * when buf is no script, -ENOEXEC when its first line names no interpreter that fits. */

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # dracut module verity-root: boot a dm-verity root found by GPT type (DPS),
-# trusting roothash= or a signature partition checked against /etc/verity.d/*.crt.
+# trusting roothash= or a signature partition checked against the trusted *.crt.
 
 # Helpers of the build host (make install puts them here; dracut.conf may override).
 verityroot_libexecdir=${verityroot_libexecdir:-@LIBEXECDIR@}
-# Trusted certificates copied into the initrd.
-verityroot_certdir=${verityroot_certdir:-/etc/verity.d}
+# Trusted certificates: by default the host's verity.d directories (systemd's conf-files
+# order, as the helpers read them); verityroot_certdir= names one directory instead.
+verityroot_certdir=${verityroot_certdir:-}
+verityroot_certdirs="/etc/verity.d /run/verity.d /usr/local/lib/verity.d /usr/lib/verity.d"
 # The oldest IMAGE_VERSION this initrd boots (empty: no floor); see dracut.verity-root(7).
 verityroot_min_version=${verityroot_min_version:-}
 
@@ -44,8 +46,54 @@ install_min_version() {
     printf '%s\n' "$verityroot_min_version" > "$initdir/etc/verity-root/min-version"
 }
 
+# systemd's conf-files rules, as the helpers apply them: an empty file or a device node
+# (a symlink to /dev/null) masks its name, a regular file is copied, anything else is
+# skipped and leaves the name to the later directories. Returns 1 when skipped.
+install_cert() {
+    local _src=$1 _dst=$2
+    if [ -c "$_src" ] || [ -b "$_src" ] || { [ -f "$_src" ] && [ ! -s "$_src" ]; }; then
+        mkdir -p "$initdir${_dst%/*}"
+        : > "$initdir$_dst"
+    elif [ -f "$_src" ]; then
+        inst_simple "$_src" "$_dst"
+    else
+        dwarning "verity-root: $_src is not a regular file, ignoring"
+        return 1
+    fi
+}
+
+# Each name from the first directory that has it, into the same directory of the initrd.
+# The initrd's /run is a fresh tmpfs, so /run's entries go to /etc, which comes right
+# before it: that keeps both what they hide and what hides them.
+install_certs() {
+    local _dir _cert _name _to _seen=' ' _trusted=
+
+    if [ -n "$verityroot_certdir" ]; then
+        for _cert in "$verityroot_certdir"/*.crt; do
+            [ -f "$_cert" ] || continue
+            inst_simple "$_cert" "/etc/verity.d/${_cert##*/}"
+            _trusted=1
+        done
+        [ -n "$_trusted" ] || dwarning "verity-root: no trusted certificates in $verityroot_certdir: only roothash= can boot"
+        return 0
+    fi
+
+    for _dir in $verityroot_certdirs; do
+        _to=$_dir
+        [ "$_dir" != /run/verity.d ] || _to=/etc/verity.d
+        for _cert in "$_dir"/*.crt; do
+            [ -e "$_cert" ] || [ -L "$_cert" ] || continue
+            _name=${_cert##*/}
+            case $_seen in *" $_name "*) continue ;; esac
+            install_cert "$_cert" "$_to/$_name" || continue
+            _seen="$_seen$_name "
+            if [ -f "$_cert" ] && [ -s "$_cert" ]; then _trusted=1; fi
+        done
+    done
+    [ -n "$_trusted" ] || dwarning "verity-root: no trusted certificates in ${verityroot_certdirs// /, }: only roothash= can boot"
+}
+
 install() {
-    local _cert _found=
 
     inst_binary "$verityroot_libexecdir"/verity-root-setup /usr/lib/dracut-verity/verity-root-setup
     inst_binary "$verityroot_libexecdir"/verity-root-check /usr/lib/dracut-verity/verity-root-check
@@ -65,10 +113,5 @@ install() {
         inst_hook pre-pivot 20 "$moddir/check-verity-sysroot.sh"
     fi
 
-    for _cert in "$verityroot_certdir"/*.crt; do
-        [ -f "$_cert" ] || continue
-        inst_simple "$_cert" "/etc/verity.d/${_cert##*/}"
-        _found=1
-    done
-    [ -n "$_found" ] || dwarning "verity-root: no trusted certificates in $verityroot_certdir: only roothash= can boot"
+    install_certs
 }

@@ -160,6 +160,8 @@ MILESTONES=(
 	"found|verity-root: root verified"
 	"dm_table|device-mapper: verity: sha256 using"
 	"mounted|erofs: \\(device dm-0\\): mounted"
+	"exec_start|verity-root: reading what /sysroot runs first"
+	"exec_end|verity-root: read [0-9]+ files .*/sysroot runs first"
 	"switch_root|Starting initrd-switch-root|dracut: Switching root"
 	"corrupt_read|data block [0-9]+ is corrupted"
 	"warn_stock|Verity device detected corruption"

@@ -5,7 +5,7 @@
 # over /proc/cmdline, the only place the binaries read it from. Needs root.
 # Usage: test/cmdline/run.sh [FILTER...]   Ends with "N passed, N failed[, N skipped]".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 B=${B:-$PWD/build}
 SETUP=$B/verity-root-setup
 GENERATOR=$B/verity-root-generator
@@ -45,7 +45,17 @@ generate() {
     got=$(cd "$W/gen/early" && find . -name '*.service' -o -name '*.mount' | sed 's|.*/||' | sort -u | tr '\n' ' ')
     if [ "$rc" -ne 0 ]; then fail "$name" "generator exited $rc"
     elif [ "$got" != "$want" ]; then fail "$name" "wrote \"$got\", expected \"$want\""
+    elif ! masks_only "$W/gen/early"; then fail "$name" "a systemd-cryptsetup@ unit is not masked (-> /dev/null)"
     else pass "$name"; fi
+}
+
+# One owner: other generators' units for /dev/mapper/root|usr are masks, nothing else.
+masks_only() {
+    local u
+    for u in "$1"/systemd-cryptsetup@*.service; do
+        [ -e "$u" ] || [ -L "$u" ] || continue
+        [ "$(readlink "$u")" = /dev/null ] || return 1
+    done
 }
 
 if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
@@ -81,12 +91,16 @@ if selected refuse-invalid; then
 fi
 
 generate gen-not-ours "root=/dev/vda1"
-generate gen-roothash "root=/dev/vda1 roothash=$H" systemd-veritysetup@root.service
-generate gen-generic "quiet" sysroot.mount systemd-veritysetup@root.service systemd-veritysetup@usr.service sysroot-usr.mount
+generate gen-roothash "root=/dev/vda1 roothash=$H" systemd-cryptsetup@root.service systemd-veritysetup@root.service \
+    verity-root-sysroot.service
+generate gen-generic "quiet" sysroot.mount systemd-cryptsetup@root.service systemd-veritysetup@root.service \
+    systemd-cryptsetup@usr.service systemd-veritysetup@usr.service sysroot-usr.mount verity-root-sysroot.service
 # Invalid: the root is taken (nothing else may mount /sysroot) so that its setup
 # unit can stop the boot; fstab's root=/dev/vda1 must not win.
-generate gen-invalid "root=/dev/vda1 rd.verity.sig=Required" sysroot.mount systemd-veritysetup@root.service
-generate gen-invalid-off "systemd.verity=0 rd.verity.check=some" sysroot.mount systemd-veritysetup@root.service
+generate gen-invalid "root=/dev/vda1 rd.verity.sig=Required" sysroot.mount systemd-cryptsetup@root.service \
+    systemd-veritysetup@root.service
+generate gen-invalid-off "systemd.verity=0 rd.verity.check=some" sysroot.mount systemd-cryptsetup@root.service \
+    systemd-veritysetup@root.service
 
 # VERITY_ROOT_CMDLINE was once a test hook; production binaries must not honour it
 # (a shell initrd exports kernel command line words into the environment).

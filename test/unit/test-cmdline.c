@@ -60,6 +60,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c.corruption, VR_CORRUPTION_EIO);
         assert_false(c.check_full);
         assert_false(c.kernel_sig);
+        assert_true(c.userspace_verity);
 }
 
 static void test_plain_keys(void **state) {
@@ -286,6 +287,7 @@ static void test_every_key_invalid(void **state) {
                 { "rd.verity.corruption=", "Invalid value for rd.verity.corruption: \"\"" },
                 { "rd.verity.check=FULL", "Invalid value for rd.verity.check: \"FULL\"" },
                 { "rd.verity.kernel-sig=maybe", "Invalid value for rd.verity.kernel-sig: \"maybe\"" },
+                { "systemd.allow_userspace_verity=2", "Invalid value for systemd.allow_userspace_verity: \"2\"" },
                 { "rd.verity.sigg=required", "Unknown kernel command line key rd.verity.sigg=\"required\"" },
                 { "roothash=xyz", "Invalid value for roothash: \"xyz\"" },
                 { "usrhash=" HASH_A HASH_A "00", "Invalid value for usrhash: \"" HASH_A },
@@ -357,6 +359,36 @@ static void test_corruption_values(void **state) {
         assert_int_equal(vr_cmdline_parse("rd.verity.corruption=eio", &c), 0);
         assert_int_equal(c.corruption, VR_CORRUPTION_EIO);
         assert_string_equal(vr_corruption_to_string(c.corruption), "eio");
+        assert_false(c.error_as_corruption);
+}
+
+/* "+error": I/O errors count as corruption; the last value wins, with or without it. */
+static void test_corruption_error_values(void **state) {
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=restart+error", &c), 0);
+        assert_int_equal(c.corruption, VR_CORRUPTION_RESTART);
+        assert_true(c.error_as_corruption);
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=panic+error", &c), 0);
+        assert_int_equal(c.corruption, VR_CORRUPTION_PANIC);
+        assert_true(c.error_as_corruption);
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=restart+error rd.verity.corruption=panic", &c), 0);
+        assert_int_equal(c.corruption, VR_CORRUPTION_PANIC);
+        assert_false(c.error_as_corruption);
+}
+
+static void test_corruption_error_invalid(void **state) {
+        static const char *const bad[] = { "eio+error", "restart+", "restart+errors", "+error", "restart+error+error",
+                                           "Restart+error", "restart_on_error" };
+        char line[128];
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                snprintf(line, sizeof(line), "rd.verity.corruption=%s", bad[i]);
+                vr_log_clear_last_error();
+                if (vr_cmdline_parse(line, &c) != -EINVAL)
+                        fail_msg("\"%s\" accepted", line);
+                snprintf(line, sizeof(line), "Invalid value for rd.verity.corruption: \"%s\" (expected eio, restart, "
+                         "panic, restart+error or panic+error)", bad[i]);
+                assert_last_error_contains(line);
+        }
 }
 
 static void test_corruption_invalid(void **state) {
@@ -388,6 +420,32 @@ static void test_kernel_sig_values(void **state) {
 static void test_kernel_sig_invalid(void **state) {
         assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=2", &c), -EINVAL);
         assert_last_error_contains("Invalid value for rd.verity.kernel_sig: \"2\"");
+}
+
+/* systemd's key: 0 leaves signatures to the kernel, so they are handed to it whatever
+ * rd.verity.kernel_sig= says; a bare key is true, the last one wins. */
+static void test_allow_userspace_verity(void **state) {
+        assert_int_equal(vr_cmdline_parse("", &c), 0);
+        assert_true(c.userspace_verity);
+        assert_false(vr_cmdline_kernel_sig(&c));
+        assert_int_equal(vr_cmdline_parse("systemd.allow_userspace_verity=0", &c), 0);
+        assert_false(c.userspace_verity);
+        assert_false(c.kernel_sig);
+        assert_true(vr_cmdline_kernel_sig(&c));
+        assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=0", &c), 0);
+        assert_true(vr_cmdline_kernel_sig(&c));
+        assert_int_equal(vr_cmdline_parse("systemd.allow-userspace-verity=no systemd.allow_userspace_verity", &c), 0);
+        assert_true(c.userspace_verity);
+        assert_false(vr_cmdline_kernel_sig(&c));
+        assert_int_equal(vr_cmdline_parse("systemd.allow_userspace_verity=yes systemd.allow_userspace_verity=off", &c), 0);
+        assert_false(c.userspace_verity);
+}
+
+static void test_allow_userspace_verity_invalid(void **state) {
+        assert_int_equal(vr_cmdline_parse("systemd.allow_userspace_verity=kernel", &c), -EINVAL);
+        assert_last_error_contains("Invalid value for systemd.allow_userspace_verity: \"kernel\" (expected a boolean)");
+        assert_int_equal(vr_cmdline_parse("systemd.allow_userspace_verity=", &c), -EINVAL);
+        assert_last_error_contains("Invalid value for systemd.allow_userspace_verity: \"\"");
 }
 
 /* A typo must not drop the policy it meant to set. */
@@ -599,10 +657,14 @@ int main(void) {
                 T(test_timeout_invalid),
                 T(test_corruption_values),
                 T(test_corruption_invalid),
+                T(test_corruption_error_values),
+                T(test_corruption_error_invalid),
                 T(test_check_values),
                 T(test_check_invalid),
                 T(test_kernel_sig_values),
                 T(test_kernel_sig_invalid),
+                T(test_allow_userspace_verity),
+                T(test_allow_userspace_verity_invalid),
                 T(test_unknown_own_key_invalid),
                 T(test_foreign_keys_silent),
                 T(test_root_modes),

@@ -389,9 +389,60 @@ static void test_deadline_names_the_read(void **state) {
                                  "while reading partition 2 (root-x86-64) of /dev/vdb\n");
 }
 
+/* The line while waiting says what is awaited and what is there, not the interim refusal. */
+static void test_wait_message(void **state) {
+        struct vr_partition_list parts = {}, none = {};
+        struct vr_trust_store empty = {};
+        struct vr_verdict v = {};
+        struct vr_discover_config cfg = { .arch = "x86-64", .sig = VR_SIG_OPTIONAL, .trust = &empty };
+        char msg[1280], want[1280];
+
+        assert_true(vr_discover(&none, &cfg, &v) < 0);
+        assert_true(v.incomplete);
+        assert_non_null(strstr(v.reason, "no signed root found"));
+        load(&parts, img_a, img_b);
+        vr_wait_message(&cfg, &parts, &v, 30, msg, sizeof(msg));
+        snprintf(want, sizeof(want), "waiting up to 30s for the root partitions (a root-verity-sig-x86-64 partition "
+                 "with a trusted signature and the partitions it names); seen so far: 4 partitions on 2 disks, "
+                 "2 root-x86-64 (first on %s), 2 root-verity-x86-64 (first on %s), no root-verity-sig-x86-64",
+                 img_a, img_a);
+        assert_string_equal(msg, want);
+        assert_null(strstr(msg, "no signed root found"));
+
+        vr_wait_message(&cfg, &none, &v, 20, msg, sizeof(msg));
+        assert_string_equal(msg, "waiting up to 20s for the root partitions (a root-verity-sig-x86-64 partition with a "
+                                 "trusted signature and the partitions it names); seen so far: 0 partitions on 0 disks, "
+                                 "no root-x86-64, no root-verity-x86-64, no root-verity-sig-x86-64");
+
+        cfg.boot_partuuid = "6a2b1b2c-0000-4000-8000-000000000001";
+        vr_wait_message(&cfg, &none, &v, 20, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "(the boot partition PARTUUID=6a2b1b2c-0000-4000-8000-000000000001 "
+                                    "(LoaderDevicePartUUID), then a root-verity-sig-x86-64 partition with a trusted "
+                                    "signature on its disk)"));
+        cfg.boot_disk = img_b;
+        vr_wait_message(&cfg, &none, &v, 20, msg, sizeof(msg));
+        snprintf(want, sizeof(want), "(a root-verity-sig-x86-64 partition with a trusted signature and the partitions "
+                 "it names on %s)", img_b);
+        assert_non_null(strstr(msg, want));
+
+        cfg = (struct vr_discover_config) { .arch = "x86-64", .target = VR_TARGET_USR, .trusted_hash = roothash };
+        vr_wait_message(&cfg, &parts, &v, 5, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "waiting up to 5s for the usr partitions (a usr-x86-64 partition and its "
+                                    "usr-verity-x86-64 partition (or appended hash tree) with the PARTUUIDs usrhash= "
+                                    "derives); seen so far: 4 partitions on 2 disks, no usr-x86-64, "));
+
+        v.when_settled = true;
+        vr_wait_message(&cfg, &parts, &v, 5, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "(udev to finish probing every block device before deciding)"));
+
+        vr_verdict_done(&v);
+        vr_partition_list_done(&parts);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_boot_disk_breaks_partuuid_tie),
+                cmocka_unit_test(test_wait_message),
                 cmocka_unit_test(test_boot_disk_breaks_signed_tie),
                 cmocka_unit_test(test_incomplete_only_for_missing_pieces),
                 cmocka_unit_test(test_explicit_hash_device),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "testlib.h"
 
+#include <libcryptsetup.h>
 #include <sys/sysmacros.h>
 
 #include "activate.h"
@@ -159,6 +160,99 @@ static void test_expected_from_verdict(void **state) {
         assert_true(vr_expected_table(&v, &c, NULL, &t) < 0);
 }
 
+/* systemd.allow_userspace_verity=0: the signature goes to the kernel (root_hash_sig_key_desc
+ * in the table), and a signed root whose signature the kernel cannot take is refused. */
+static void test_userspace_verity_off(void **state) {
+        struct vr_partition data = { .node = (char *) "/dev/vda2", .disk = (char *) "/dev/vda", .partno = 2,
+                                     .devnum = makedev(254, 2) };
+        struct vr_partition hash = { .node = (char *) "/dev/vda3", .devnum = makedev(254, 3) };
+        struct vr_verdict v = { .data = &data, .hash = &hash, .source = VR_HASH_SOURCE_SIGNATURE };
+        struct vr_cmdline c;
+        struct vr_verity_table t;
+
+        v.params = (struct vr_verity_params) { .hash_type = 1, .data_block_size = 4096, .hash_block_size = 4096,
+                                               .data_blocks = 2560 };
+        strcpy(v.params.algorithm, "sha256");
+        strcpy(v.roothash_hex, DIGEST);
+        vr_cmdline_init(&c);
+        v.signature_base64 = (char *) "MIIB";
+        assert_int_equal(vr_expected_table(&v, &c, NULL, &t), 0);
+        assert_int_equal(t.options, 0);
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), 0);
+
+        c.userspace_verity = false;
+        assert_int_equal(vr_expected_table(&v, &c, NULL, &t), 0);
+        assert_int_equal(t.options, VR_TABLE_ROOT_HASH_SIG);
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), 0);
+
+        /* A Kiwi signature: verified here, but nothing the kernel can check. */
+        v.signature_base64 = NULL;
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), -EKEYREJECTED);
+        assert_last_error_contains("refusing to boot the root file system: systemd.allow_userspace_verity=0 ");
+        assert_last_error_contains("partition 2 ");
+        assert_last_error_contains(" on /dev/vda ");
+
+        /* roothash=: the command line is the trust, as in systemd. */
+        v.source = VR_HASH_SOURCE_CMDLINE;
+        assert_int_equal(vr_check_kernel_verifies("root", &v, &c), 0);
+}
+
+/* rd.verity.corruption=restart+error|panic+error: the kernel's table carries the error
+ * option beside the corruption one, libcryptsetup opens it (no hand-off), and a kernel
+ * before dm-verity 1.10 or a libcryptsetup before 2.8 is refused in one line. */
+static void test_error_as_corruption(void **state) {
+        struct vr_partition data = { .node = (char *) "/dev/vda2", .devnum = makedev(254, 2) };
+        struct vr_partition hash = { .node = (char *) "/dev/vda3", .devnum = makedev(254, 3) };
+        struct vr_verdict v = { .data = &data, .hash = &hash };
+        static const unsigned old_kernel[3] = { 1, 9, 0 }, new_kernel[3] = { 1, 10, 0 }, next[3] = { 2, 0, 0 };
+        struct vr_verity_table t, got;
+        struct vr_cmdline c;
+        char why[256];
+
+        v.params = (struct vr_verity_params) { .hash_type = 1, .data_block_size = 4096, .hash_block_size = 4096,
+                                               .data_blocks = 2560 };
+        strcpy(v.params.algorithm, "sha256");
+        strcpy(v.roothash_hex, DIGEST);
+        vr_cmdline_init(&c);
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=restart+error", &c), 0);
+        assert_int_equal(vr_expected_table(&v, &c, NULL, &t), 0);
+        assert_int_equal(t.options, VR_TABLE_RESTART_ON_CORRUPTION | VR_TABLE_RESTART_ON_ERROR);
+        assert_false(vr_handoff_possible(&v, &c));
+
+        /* As the kernel prints a device opened with it, and without the error option. */
+        assert_int_equal(vr_verity_table_parse("1 254:2 254:3 4096 4096 2560 1 sha256 " DIGEST
+                                               " - 2 restart_on_corruption restart_on_error", &got), 0);
+        assert_null(vr_verity_table_diff(&t, &got, why, sizeof(why)));
+        assert_int_equal(vr_verity_table_parse("1 254:2 254:3 4096 4096 2560 1 sha256 " DIGEST
+                                               " - 1 restart_on_corruption", &got), 0);
+        assert_non_null(vr_verity_table_diff(&t, &got, why, sizeof(why)));
+
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=panic+error", &c), 0);
+        assert_int_equal(vr_expected_table(&v, &c, NULL, &t), 0);
+        assert_int_equal(t.options, VR_TABLE_PANIC_ON_CORRUPTION | VR_TABLE_PANIC_ON_ERROR);
+
+        assert_int_equal(vr_check_error_as_corruption(&c, old_kernel), -EOPNOTSUPP);
+        assert_last_error_contains("rd.verity.corruption=panic+error needs dm-verity 1.10 (Linux 6.12) or newer; kernel ");
+        assert_last_error_contains(" has dm-verity 1.9.0");
+#ifdef CRYPT_ACTIVATE_ERROR_AS_CORRUPTION
+        assert_int_equal(vr_check_error_as_corruption(&c, new_kernel), 0);
+        assert_int_equal(vr_check_error_as_corruption(&c, next), 0);
+#else
+        vr_log_clear_last_error();
+        assert_int_equal(vr_check_error_as_corruption(&c, new_kernel), -EOPNOTSUPP);
+        assert_last_error_contains("rd.verity.corruption=panic+error needs libcryptsetup 2.8 or newer");
+        assert_int_equal(vr_check_error_as_corruption(&c, next), -EOPNOTSUPP);
+#endif
+
+        /* Without "+error" nothing changes, whatever the kernel. */
+        assert_int_equal(vr_cmdline_parse("rd.verity.corruption=panic", &c), 0);
+        assert_int_equal(vr_check_error_as_corruption(&c, old_kernel), 0);
+        assert_true(vr_handoff_possible(&v, &c));
+        assert_int_equal(vr_expected_table(&v, &c, NULL, &t), 0);
+        assert_int_equal(t.options, VR_TABLE_PANIC_ON_CORRUPTION);
+        vr_cmdline_done(&c);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void) {
@@ -170,6 +264,8 @@ int main(void) {
                 T(test_diff_each_field),
                 T(test_save_load),
                 T(test_expected_from_verdict),
+                T(test_userspace_verity_off),
+                T(test_error_as_corruption),
         };
         vr_log_set_prefix("test-dmtable");
         vr_log_set_level(VR_LOG_DEBUG - 1);

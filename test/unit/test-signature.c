@@ -521,7 +521,72 @@ static void test_store_missing_dir(void **state) {
         snprintf(dir, sizeof(dir), "%s/does-not-exist", test_tmpdir());
         assert_int_equal(vr_trust_store_load(dir, &ts), 0);
         assert_int_equal(ts.n, 0);
-        assert_string_equal(ts.dir, dir);
+        assert_string_equal(ts.where, dir);
+        vr_trust_store_done(&ts);
+}
+
+/* The four directories under a temporary root, by systemd's conf-files rules. */
+static void test_store_default_dirs(void **state) {
+        struct vr_trust_store ts;
+        const char *path, *subject;
+        char root[600], expected[700];
+
+        snprintf(root, sizeof(root), "%s/confroot", test_tmpdir());
+        test_sh("R=%s && mkdir -p $R/etc/verity.d $R/run/verity.d $R/usr/local/lib/verity.d $R/usr/lib/verity.d", root);
+        /* 10-a: /etc wins over /usr/lib; 20-b: /run wins over /usr/local/lib and /usr/lib;
+         * 30-c: only in /usr/lib; 40-d: masked in /run by a /dev/null symlink; 50-e: masked
+         * in /usr/local/lib by an empty file; 05-z: sorts first although it is in /usr/lib.
+         * Neither a directory nor a dangling symlink claims a name (systemd's CONF_FILES_REGULAR). */
+        test_sh("R=%s K=%s && cp $K/alpha.crt $R/etc/verity.d/10-a.crt && cp $K/rogue.crt $R/usr/lib/verity.d/10-a.crt && "
+                "cp $K/beta.crt $R/run/verity.d/20-b.crt && cp $K/rogue.crt $R/usr/local/lib/verity.d/20-b.crt && "
+                "cp $K/rogue.crt $R/usr/lib/verity.d/20-b.crt && cp $K/gamma.crt $R/usr/lib/verity.d/30-c.crt && "
+                "ln -s /dev/null $R/run/verity.d/40-d.crt && cp $K/rogue.crt $R/usr/lib/verity.d/40-d.crt && "
+                ": > $R/usr/local/lib/verity.d/50-e.crt && cp $K/rogue.crt $R/usr/lib/verity.d/50-e.crt && "
+                "cp $K/rogue.crt $R/etc/verity.d/50-e.crt.disabled && cp $K/impostor.crt $R/usr/lib/verity.d/05-z.crt && "
+                "mkdir $R/etc/verity.d/30-c.crt && ln -s /nonexistent $R/run/verity.d/30-c.crt",
+                root, keys);
+        assert_int_equal(vr_trust_store_load_default(root, &ts), 0);
+        snprintf(expected, sizeof(expected), "%s/etc/verity.d, %s/run/verity.d, %s/usr/local/lib/verity.d, %s/usr/lib/verity.d",
+                 root, root, root, root);
+        assert_string_equal(ts.where, expected);
+        assert_int_equal(ts.n, 4);
+
+        static const char *const want[][2] = {
+                { "/usr/lib/verity.d/05-z.crt", "CN=alpha" }, /* the impostor, by name order */
+                { "/etc/verity.d/10-a.crt", "CN=alpha" },
+                { "/run/verity.d/20-b.crt", "CN=beta" },
+                { "/usr/lib/verity.d/30-c.crt", "CN=gamma" },
+        };
+        for (size_t i = 0; i < 4; i++) {
+                assert_non_null(vr_trust_store_cert(&ts, i, &path, &subject));
+                snprintf(expected, sizeof(expected), "%s%s", root, want[i][0]);
+                assert_string_equal(path, expected);
+                assert_string_equal(subject, want[i][1]);
+        }
+        vr_trust_store_done(&ts);
+
+        /* Without the masks and the earlier copies, /usr/lib's six count; with all four
+         * directories gone the store is empty and says where it looked. */
+        test_sh("rm -rf %s/etc %s/run %s/usr/local", root, root, root);
+        assert_int_equal(vr_trust_store_load_default(root, &ts), 0);
+        assert_int_equal(ts.n, 6);
+        vr_trust_store_done(&ts);
+        test_sh("rm -rf %s/usr", root);
+        assert_int_equal(vr_trust_store_load_default(root, &ts), 0);
+        assert_int_equal(ts.n, 0);
+        assert_non_null(strstr(ts.where, "/run/verity.d, "));
+        vr_trust_store_done(&ts);
+}
+
+/* What the initrd and inspect without --certs load, and name in their messages. */
+static void test_store_default_root_is_slash(void **state) {
+        struct vr_trust_store ts;
+
+        assert_int_equal(vr_trust_store_load_default(NULL, &ts), 0);
+        assert_string_equal(ts.where, VR_CERT_DIRS_TEXT);
+        vr_trust_store_done(&ts);
+        assert_int_equal(vr_trust_store_load_default("/", &ts), 0);
+        assert_string_equal(ts.where, VR_CERT_DIRS_TEXT);
         vr_trust_store_done(&ts);
 }
 
@@ -622,6 +687,8 @@ int main(void) {
                 cmocka_unit_test(test_store_reads_only_crt),
                 cmocka_unit_test(test_store_skips_garbage_crt),
                 cmocka_unit_test(test_store_missing_dir),
+                cmocka_unit_test(test_store_default_dirs),
+                cmocka_unit_test(test_store_default_root_is_slash),
                 cmocka_unit_test(test_systemd_repart_image),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -234,6 +234,125 @@ static void test_tree_other_architecture(void **state) {
         assert_int_equal(check_tree("/sbin/missing", NULL, NULL), -ENOENT);
 }
 
+/* The dependencies of a real dynamic binary, and no crash on a cut or bent copy of it. */
+static void test_elf_deps(void **state) {
+        _cleanup_free_ char *buf = NULL;
+        struct vr_elf_deps deps;
+        size_t len = 0;
+        FILE *f = fopen("/bin/true", "re");
+        bool libc = false;
+
+        assert_non_null(f);
+        buf = malloc(4u << 20);
+        assert_non_null(buf);
+        len = fread(buf, 1, 4u << 20, f);
+        fclose(f);
+        assert_true(len > sizeof(Elf64_Ehdr));
+        assert_int_equal(vr_elf_deps(buf, len, &deps), 0);
+        assert_non_null(deps.interp);
+        assert_non_null(strstr(deps.interp, "/ld-linux"));
+        for (size_t i = 0; i < deps.n_needed; i++)
+                libc = libc || streq(deps.needed[i], "libc.so.6");
+        assert_true(libc);
+        assert_false(deps.needed_truncated);
+
+        /* Program headers past the end of what was read. */
+        assert_int_equal(vr_elf_deps(buf, sizeof(Elf64_Ehdr), &deps), -ENOEXEC);
+        assert_int_equal(vr_elf_deps("#!/bin/sh\n", 10, &deps), -ENOEXEC);
+        /* Every prefix: bounded, no read outside it (ASan build). */
+        for (size_t cut = 0; cut < len && cut < 16384; cut += 7)
+                (void) vr_elf_deps(buf, cut, &deps);
+        /* Program header offset pointing anywhere. */
+        Elf64_Ehdr h;
+        memcpy(&h, buf, sizeof(h));
+        h.e_phoff = UINT64_MAX - 8;
+        memcpy(buf, &h, sizeof(h));
+        assert_int_equal(vr_elf_deps(buf, len, &deps), -ENOEXEC);
+}
+
+static size_t read_file(const char *path, char *buf, size_t max) {
+        FILE *f = fopen(path, "re");
+        size_t n;
+        assert_non_null(f);
+        n = fread(buf, 1, max, f);
+        fclose(f);
+        return n;
+}
+
+/* A program needing more libraries than are followed: the first VR_ELF_NEEDED_MAX, and said so. */
+static void test_elf_deps_many_needed(void **state) {
+        _cleanup_free_ char *buf = malloc(1u << 20);
+        char dir[600], prog[700];
+        struct vr_elf_deps deps;
+        size_t len;
+
+        snprintf(dir, sizeof(dir), "%s/many", test_tmpdir());
+        snprintf(prog, sizeof(prog), "%s/prog", dir);
+        test_sh("set -e; mkdir -p %s; cd %s; echo 'int v;' > v.c; echo 'void _start(void) { for (;;) ; }' > p.c; "
+                "cc -nostdlib -shared -fPIC -o libv.so v.c; l=; for i in $(seq 0 69); do cp libv.so libv$i.so; "
+                "l=\"$l -lv$i\"; done; cc -nostdlib -fPIE -pie -o prog p.c -L. -Wl,--no-as-needed $l", dir, dir);
+        assert_non_null(buf);
+        len = read_file(prog, buf, 1u << 20);
+        assert_int_equal(vr_elf_deps(buf, len, &deps), 0);
+        assert_int_equal(deps.n_needed, VR_ELF_NEEDED_MAX);
+        assert_true(deps.needed_truncated);
+        assert_string_equal(deps.needed[0], "libv0.so");
+        assert_string_equal(deps.needed[VR_ELF_NEEDED_MAX - 1], "libv63.so");
+}
+
+/* /bin/true with its interpreter and libraries in a tree, run as init=. */
+static void copy_true_tree(void) {
+        fresh_tree("");
+        test_sh("set -e; cd %s; cp /bin/true sbin/true-init; for l in $(ldd /bin/true | grep -o '/[^ ]*'); do "
+                "mkdir -p .$(dirname $l); cp -L $l .$l; done", tree);
+}
+
+static void test_tree_reads_libraries(void **state) {
+        uint64_t before;
+
+        copy_true_tree();
+        before = test_bytes_read();
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), 0);
+        /* Every byte of true, ld.so and libc (libc alone is over 1 MiB). */
+        assert_true(test_bytes_read() - before > (1u << 20));
+        /* What the walk reaches must be readable files: a FIFO as libc is refused, naming it and why. */
+        test_sh("cd %s && l=$(ldd /bin/true | grep -o '/[^ ]*libc.so[^ ]*') && rm .$l && mkfifo .$l", tree);
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), -EBADMSG);
+        assert_last_error_contains("libc.so.6 (a library of /sbin/true-init) is not a regular file");
+        /* The message names where the symlinks lead. */
+        test_sh("cd %s && l=$(ldd /bin/true | grep -o '/[^ ]*libc.so[^ ]*') && mv .$l lib/fifo && ln -s /lib/fifo .$l", tree);
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), -EBADMSG);
+        assert_last_error_contains("/x86_64-linux-gnu/libc.so.6 (-> ");
+        assert_last_error_contains("/root/lib/fifo) (a library of /sbin/true-init) is not a regular file");
+        /* So is the ELF interpreter. */
+        copy_true_tree();
+        test_sh("cd %s && l=$(ldd /bin/true | grep -o '/[^ ]*ld-linux[^ ]*') && rm .$l && mkfifo .$l", tree);
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), -EBADMSG);
+        assert_last_error_contains("(the ELF interpreter of /sbin/true-init) is not a regular file");
+        /* A missing library is the loader's to report, not a corrupted block. */
+        copy_true_tree();
+        test_sh("cd %s && rm .$(ldd /bin/true | grep -o '/[^ ]*libc.so[^ ]*')", tree);
+        assert_int_equal(check_tree("/sbin/true-init", NULL, NULL), 0);
+}
+
+/* busybox-static behind init's "#!/bin/sh" (a symlink): followed, and a FIFO there refused. */
+static void test_tree_reads_script_interpreter(void **state) {
+        struct stat st;
+        char busybox[600];
+        uint64_t before;
+
+        fresh_tree("");
+        snprintf(busybox, sizeof(busybox), "%s/bin/busybox", tree);
+        assert_int_equal(stat(busybox, &st), 0);
+        test_sh("printf '#!/bin/sh\\necho\\n' > %s/sbin/init2", tree);
+        before = test_bytes_read();
+        assert_int_equal(check_tree("/sbin/init2", NULL, NULL), 0);
+        assert_true(test_bytes_read() - before >= (uint64_t) st.st_size);
+        test_sh("ln -sf /bin/fifo %s/bin/sh && mkfifo %s/bin/fifo", tree, tree);
+        assert_int_equal(check_tree(NULL, NULL, NULL), -EBADMSG);
+        assert_last_error_contains("bin/sh is not a regular file");
+}
+
 static int teardown(void **state) {
         test_sh("rm -rf %s", test_tmpdir());
         return 0;
@@ -254,6 +373,10 @@ int main(void) {
                 cmocka_unit_test(test_tree_extension),
                 cmocka_unit_test(test_tree_usr),
                 cmocka_unit_test(test_tree_other_architecture),
+                cmocka_unit_test(test_elf_deps),
+                cmocka_unit_test(test_elf_deps_many_needed),
+                cmocka_unit_test(test_tree_reads_libraries),
+                cmocka_unit_test(test_tree_reads_script_interpreter),
         };
         return cmocka_run_group_tests(tests, NULL, teardown);
 }
