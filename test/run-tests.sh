@@ -15,7 +15,7 @@ failures=()
 suites=${VR_SUITES:-unit asan cmdline inspect kiwi mkimage package fuzz boot stacks}
 # The CI subset of test/stacks/run.sh: one stack, the boots most likely to break there.
 CHECK_STACKS=${CHECK_STACKS:-trixie}
-CHECK_STACK_CASES=${CHECK_STACK_CASES:-02b-signed-repart 11-root-dissect 28-one-owner}
+CHECK_STACK_CASES=${CHECK_STACK_CASES:-02b-signed-repart 11-root-dissect 29-one-owner}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
 
 record() { # name status(0 pass, 77 skip, else fail)
