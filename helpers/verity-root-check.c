@@ -31,12 +31,17 @@ static int explain_failure(const char *name) {
         return 0;
 }
 
+/* The table verity-root-setup verified for NAME (VR_RUNDIR/NAME.table). */
+static int load_verified_table(const char *name, struct vr_verity_table *ret) {
+        char table[PATH_MAX];
+        snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", name);
+        return vr_verity_table_load(table, ret);
+}
+
 /* The dev_t of /dev/mapper/NAME once its table is proven to be the verified one. */
 static int verified_devnum(const char *name, dev_t *ret) {
         struct vr_verity_table want;
-        char table[PATH_MAX];
-        snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", name);
-        int r = vr_verity_table_load(table, &want);
+        int r = load_verified_table(name, &want);
         return r < 0 ? r : vr_dm_verify_verity(name, &want, ret);
 }
 
@@ -96,12 +101,10 @@ int main(int argc, char **argv) {
                 return 2;
         }
         struct vr_verity_table want;
-        char table[PATH_MAX];
-        snprintf(table, sizeof(table), VR_RUNDIR "/%s.table", argv[1]);
         vr_cmdline_init(&cmdline);
         r = vr_cmdline_read(NULL, &cmdline);
         if (r >= 0)
-                r = vr_verity_table_load(table, &want);
+                r = load_verified_table(argv[1], &want);
         if (r >= 0)
                 r = vr_check_active(argv[1], argv[2], &want, cmdline.check_full);
         vr_cmdline_done(&cmdline);
