@@ -134,15 +134,24 @@ static int read_root_disk(char **ret) {
  * image. With systemd: start its units (written by the generator, wanted by nobody).
  * Without: leave a marker for the shell hook, which runs the usr setup next. Either way
  * the usr setup applies the same trust rules: no usrhash=, so only a signed /usr. */
-static int start_usr_if_present(const struct vr_partition_list *parts, const struct vr_verdict *v) {
+static int start_usr_if_present(const struct vr_partition_list *parts, const struct vr_verdict *v,
+                                const struct vr_image_policy *policy, const struct vr_image_filter *filter) {
         char *const argv[] = { (char *) "systemctl", (char *) "--no-block", (char *) "start",
                                (char *) "sysroot-usr.mount", NULL };
-        const struct vr_partition *p = vr_disk_find_target(parts, v->data->disk, vr_dps_native_arch(), VR_TARGET_USR);
+        const struct vr_partition *p = vr_disk_find_target(parts, v->data->disk, vr_dps_native_arch(), VR_TARGET_USR,
+                                                           filter);
         char what[256];
+        bool use;
         int r;
 
-        if (!p)
+        struct vr_verdict pv = {};
+        r = vr_policy_auto_usr(policy, p, v->data->disk, &use, &pv);
+        if (r < 0)
+                return log_error_errno(r, "refusing to boot: %s", pv.reason);
+        if (!use) {
+                log_notice("%s", pv.reason);
                 return 0;
+        }
         log_notice("the root's disk also holds %s: setting up /usr from it",
                    vr_partition_describe(p, what, sizeof(what)));
         r = record_root_disk(v->data->disk);
@@ -186,6 +195,8 @@ static int run(int argc, char **argv) {
         struct vr_verdict v = {};
         bool usr = streq(arg_target, "usr");
         struct vr_verity_table want;
+        struct vr_image_policy policy;
+        _cleanup_(vr_image_filter_done) struct vr_image_filter filter = {};
         char env[128], marker[128], table[128];
         int r;
 
@@ -215,8 +226,16 @@ static int run(int argc, char **argv) {
                 log_info("no usrhash=: only a signed /usr on the root's disk %s counts", root_disk);
         }
 
+        /* Both were checked while parsing the command line. */
+        if (cmdline.image_policy && vr_image_policy_parse(cmdline.image_policy, &policy) < 0)
+                return -EINVAL;
+        if (cmdline.image_filter && vr_image_filter_parse(cmdline.image_filter, &filter) < 0)
+                return -EINVAL;
+
         struct vr_discover_config cfg = {
                 .target = usr ? VR_TARGET_USR : VR_TARGET_ROOT,
+                .policy = cmdline.image_policy ? &policy : NULL,
+                .filter = cmdline.image_filter ? &filter : NULL,
                 .trusted_hash = usr ? cmdline.usrhash : cmdline.roothash,
                 .sig = cmdline.sig,
                 .trust = &trust,
@@ -255,7 +274,7 @@ static int run(int argc, char **argv) {
         if (r >= 0)
                 r = vr_verity_table_save(table, &want);
         if (r >= 0 && !usr && vr_cmdline_auto_usr(&cmdline))
-                r = start_usr_if_present(&parts, &v);
+                r = start_usr_if_present(&parts, &v, cfg.policy, cfg.filter);
         if (r >= 0 && !handoff) {
                 r = active ? 0 : vr_activate(arg_target, &v, &cmdline, user_options);
                 if (cmdline.check_full)

@@ -3,6 +3,8 @@
 #include <strings.h>
 
 #include "cmdline.h"
+#include "image-filter.h"
+#include "image-policy.h"
 #include "roothash.h"
 #include "util.h"
 #include "version.h"
@@ -60,6 +62,8 @@ void vr_cmdline_done(struct vr_cmdline *c) {
         free(c->usr_options);
         free(c->min_version);
         free(c->init);
+        free(c->image_policy);
+        free(c->image_filter);
         vr_cmdline_init(c);
 }
 
@@ -312,6 +316,22 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
                 return set_hash(&c->usrhash, key, value);
         if (key_eq(key, "init"))
                 return set_string(&c->init, key, value, false);
+        if (key_eq(key, "systemd.image_policy")) {
+                struct vr_image_policy p;
+                if (value && *value && vr_image_policy_parse(value, &p) < 0)
+                        return INVALID_VALUE(key, value, "an image policy, see systemd.image-policy(7)");
+                /* Empty is systemd's "-": nothing may be used. */
+                return set_string(&c->image_policy, key, value && !*value ? "-" : value, true);
+        }
+        if (key_eq(key, "systemd.image_filter")) {
+                struct vr_image_filter f;
+                if (value && *value) {
+                        if (vr_image_filter_parse(value, &f) < 0)
+                                return INVALID_VALUE(key, value, "an image filter, see systemd.image-filter(7)");
+                        vr_image_filter_done(&f);
+                }
+                return set_string(&c->image_filter, key, value, true);
+        }
         if (key_eq(key, "systemd.allow_userspace_verity")) {
                 int b = parse_boolean(value);
                 if (b < 0)

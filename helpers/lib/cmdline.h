@@ -47,6 +47,8 @@ struct vr_cmdline {
         bool userspace_verity;   /* systemd.allow_userspace_verity= (default true); see vr_cmdline_kernel_sig() */
         char *min_version;       /* rd.verity.min_version=: oldest IMAGE_VERSION that may boot, or NULL */
         char *init;              /* init=: what the new root executes first, or NULL */
+        char *image_policy;      /* systemd.image_policy= as given (checked by vr_image_policy_parse), or NULL */
+        char *image_filter;      /* systemd.image_filter= as given (checked by vr_image_filter_parse), or NULL */
 };
 
 void vr_cmdline_init(struct vr_cmdline *c);

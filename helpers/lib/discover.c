@@ -62,12 +62,13 @@ static bool has_role(const struct vr_partition *p, const char *arch, enum vr_par
 }
 
 const struct vr_partition *vr_disk_find_target(const struct vr_partition_list *parts, const char *disk,
-                                               const char *arch, enum vr_target target) {
+                                               const char *arch, enum vr_target target,
+                                               const struct vr_image_filter *filter) {
         struct role_set roles = roles_for(target);
         for (size_t i = 0; i < parts->n; i++) {
                 const struct vr_partition *p = &parts->items[i];
-                if (streq(p->disk, disk) && (has_role(p, arch, roles.data) || has_role(p, arch, roles.hash) ||
-                                             has_role(p, arch, roles.sig)))
+                if (streq(p->disk, disk) && vr_image_filter_keeps(filter, p) &&
+                    (has_role(p, arch, roles.data) || has_role(p, arch, roles.hash) || has_role(p, arch, roles.sig)))
                         return p;
         }
         return NULL;
@@ -557,22 +558,84 @@ static int discover_signed(const struct vr_partition_list *parts, const struct v
         return 0;
 }
 
+/* The partitions systemd.image_filter= keeps (and none labelled "_empty"): a view sharing
+ * the strings of parts; index[i] is the position of view->items[i] in parts. */
+static int filtered_view(const struct vr_partition_list *parts, const struct vr_image_filter *filter,
+                         struct vr_partition_list *view, size_t **index) {
+        *view = (struct vr_partition_list) {};
+        *index = NULL;
+        if (parts->n == 0)
+                return 0;
+        view->items = calloc(parts->n, sizeof(*view->items));
+        *index = calloc(parts->n, sizeof(**index));
+        if (!view->items || !*index) {
+                free(view->items);
+                free(*index);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < parts->n; i++)
+                if (vr_image_filter_keeps(filter, &parts->items[i])) {
+                        (*index)[view->n] = i;
+                        view->items[view->n++] = parts->items[i];
+                }
+        return 0;
+}
+
+static const struct vr_partition *unview(const struct vr_partition *p, const struct vr_partition_list *view,
+                                         const size_t *index, const struct vr_partition_list *parts) {
+        return p ? &parts->items[index[p - view->items]] : NULL;
+}
+
+/* A signature policy the image policy implied, named as such in the refusal. */
+static void name_implied_sig(const struct vr_discover_config *cfg, enum vr_sig_policy sig, struct vr_verdict *v) {
+        const char *prefix = "signature required (rd.verity.sig=required)";
+        if (v->error >= 0 || sig == cfg->sig || !startswith(v->reason, prefix))
+                return;
+        char rest[sizeof(v->reason)];
+        snprintf(rest, sizeof(rest), "%s", v->reason + strlen(prefix));
+        snprintf(v->reason, sizeof(v->reason), "signature required (systemd.image_policy= allows %s=signed, not "
+                 "verity)%s", cfg->target == VR_TARGET_USR ? "usr" : "root", rest);
+}
+
 int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *v) {
         const char *arch = cfg->arch ?: vr_dps_native_arch();
+        struct vr_partition_list view;
+        _cleanup_free_ size_t *index = NULL;
+        struct vr_discover_config eff = *cfg;
         int r;
 
         vr_verdict_done(v);
         *v = (struct vr_verdict) {};
+        r = vr_policy_before(cfg, &eff.sig, v);
+        if (r < 0)
+                return r;
+        if (filtered_view(parts, cfg->filter, &view, &index) < 0)
+                return refuse(v, -ENOMEM, "out of memory");
         /* Rejected candidates are normal here; the verdict carries the one line that matters. */
         vr_log_capture_begin();
-        if (cfg->trusted_hash)
-                r = discover_trusted_hash(parts, cfg, arch, v);
-        else if (cfg->sig == VR_SIG_OFF)
+        if (eff.trusted_hash)
+                r = discover_trusted_hash(&view, &eff, arch, v);
+        else if (eff.sig == VR_SIG_OFF)
                 r = refuse(v, -ENOKEY, "no %s= given and rd.verity.sig=off ignores signature partitions: no root hash to trust",
                            cfg->target == VR_TARGET_USR ? "usrhash" : "roothash");
         else
-                r = discover_signed(parts, cfg, arch, v);
+                r = discover_signed(&view, &eff, arch, v);
         vr_log_capture_end();
+        if (r >= 0)
+                r = vr_policy_after(&view, &eff, arch, v);
+        if (r >= 0 && eff.sig == VR_SIG_OFF && cfg->sig != VR_SIG_OFF)
+                snprintf(v->signature_status, sizeof(v->signature_status),
+                         "not used (systemd.image_policy= allows no signed %s)", target_name(cfg->target));
+        name_implied_sig(cfg, eff.sig, v);
+        if (r < 0 && view.n < parts->n) {
+                size_t len = strlen(v->reason);
+                snprintf(v->reason + len, sizeof(v->reason) - len, " (%zu partition%s set aside: labelled \"_empty\" or "
+                         "not matching systemd.image_filter=)", parts->n - view.n, parts->n - view.n == 1 ? "" : "s");
+        }
+        v->data = unview(v->data, &view, index, parts);
+        v->hash = unview(v->hash, &view, index, parts);
+        v->sig = unview(v->sig, &view, index, parts);
+        free(view.items);
         return r;
 }
 
@@ -585,9 +648,15 @@ int vr_discover_with_kiwi(const struct vr_partition_list *parts, const struct vr
                           struct vr_verdict *v) {
         const char *arch = cfg->arch ?: vr_dps_native_arch();
         struct vr_verdict kiwi = {};
+        enum vr_sig_policy sig;
         bool dps_root = false;
 
         vr_discover(parts, cfg, v);
+        /* A policy that allows no verity root allows no Kiwi root either. */
+        if (v->error < 0 && vr_policy_before(cfg, &sig, &kiwi) < 0) {
+                vr_verdict_done(&kiwi);
+                return v->error;
+        }
         if (v->error >= 0 || cfg->target != VR_TARGET_ROOT)
                 return v->error;
         const char *disk = vr_discover_search_disk(cfg);

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include "cmdline.h"
 #include "hashtree.h"
+#include "image-filter.h"
+#include "image-policy.h"
 #include "partition.h"
 #include "roothash.h"
 #include "signature.h"
@@ -30,6 +32,8 @@ struct vr_discover_config {
         const char *data_device;     /* systemd.verity_root_data=: explicit data device, or NULL */
         const char *hash_device;     /* systemd.verity_root_hash=: explicit hash device, or NULL */
         bool deep;                   /* also verify every data block (inspect default) */
+        const struct vr_image_policy *policy; /* systemd.image_policy=, or NULL: no constraint */
+        const struct vr_image_filter *filter; /* systemd.image_filter=, or NULL */
         vr_progress_fn progress;
         void *progress_userdata;
 };
@@ -57,9 +61,25 @@ int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_
 void vr_verdict_done(struct vr_verdict *v);
 
 /* The first partition on disk of one of the target's DPS types for arch (data, verity
- * or signature), or NULL. */
+ * or signature) that filter keeps (vr_image_filter_keeps; filter may be NULL), or NULL. */
 const struct vr_partition *vr_disk_find_target(const struct vr_partition_list *parts, const char *disk,
-                                               const char *arch, enum vr_target target);
+                                               const char *arch, enum vr_target target,
+                                               const struct vr_image_filter *filter);
+
+/* systemd.image_policy= (cfg->policy) for the target, before discovery: refuses (-EPERM,
+ * -EINVAL) when the policy allows no verity-protected use, or no way to learn a root hash
+ * (signed not allowed and no roothash=); else sets *sig to the signature policy it implies
+ * (off when signatures may not be used, required when only signed is allowed). */
+int vr_policy_before(const struct vr_discover_config *cfg, enum vr_sig_policy *sig, struct vr_verdict *v);
+/* After a verdict: the GPT flags of the partitions used, the verity partition's own rule,
+ * and no partition of ours on the chosen disk that the policy says must be absent. */
+int vr_policy_after(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, const char *arch,
+                    struct vr_verdict *v);
+/* A /usr found beside a discovered root (no usrhash=): whether policy lets it be used
+ * (*use; v->reason says why not), or refuses when it is missing but required, or present
+ * but allowed only unsigned (signed is the only way without usrhash=). */
+int vr_policy_auto_usr(const struct vr_image_policy *policy, const struct vr_partition *usr, const char *disk,
+                       bool *use, struct vr_verdict *v);
 
 const char *vr_hash_source_to_string(enum vr_hash_source s);
 

@@ -15,6 +15,8 @@ struct inspect_args {
         const char *usrhash;
         const char *arch;
         enum vr_sig_policy sig;
+        const char *image_policy;
+        const char *image_filter;
         bool json;
         bool quick;
         char **images;
@@ -31,6 +33,8 @@ static void inspect_help(void) {
                "  --usrhash HEX      trust this /usr hash, as usrhash=\n"
                "  --sig POLICY       signature policy: required, optional (default), off\n"
                "  --arch ARCH        DPS architecture to look for (default: %s)\n"
+               "  --image-policy POLICY  apply this systemd.image_policy= (systemd.image-policy(7))\n"
+               "  --image-filter FILTER  apply this systemd.image_filter= (systemd.image-filter(7))\n"
                "  --quick            check only the top of the hash tree, not every data block\n"
                "  --json             print a machine-readable document\n"
                "  -h, --help         show this help\n",
@@ -38,7 +42,8 @@ static void inspect_help(void) {
 }
 
 static int parse_inspect_args(int argc, char **argv, struct inspect_args *a) {
-        enum { ARG_CERTS = 0x100, ARG_ROOTHASH, ARG_USRHASH, ARG_SIG, ARG_ARCH, ARG_QUICK, ARG_JSON };
+        enum { ARG_CERTS = 0x100, ARG_ROOTHASH, ARG_USRHASH, ARG_SIG, ARG_ARCH, ARG_QUICK, ARG_JSON, ARG_IMAGE_POLICY,
+               ARG_IMAGE_FILTER };
         static const struct option options[] = {
                 { "certs", required_argument, NULL, ARG_CERTS },
                 { "roothash", required_argument, NULL, ARG_ROOTHASH },
@@ -46,6 +51,8 @@ static int parse_inspect_args(int argc, char **argv, struct inspect_args *a) {
                 { "sig", required_argument, NULL, ARG_SIG },
                 { "arch", required_argument, NULL, ARG_ARCH },
                 { "quick", no_argument, NULL, ARG_QUICK },
+                { "image-policy", required_argument, NULL, ARG_IMAGE_POLICY },
+                { "image-filter", required_argument, NULL, ARG_IMAGE_FILTER },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "help", no_argument, NULL, 'h' },
                 {}
@@ -80,6 +87,12 @@ static int parse_inspect_args(int argc, char **argv, struct inspect_args *a) {
                         break;
                 case ARG_QUICK:
                         a->quick = true;
+                        break;
+                case ARG_IMAGE_POLICY:
+                        a->image_policy = optarg;
+                        break;
+                case ARG_IMAGE_FILTER:
+                        a->image_filter = optarg;
                         break;
                 case ARG_JSON:
                         a->json = true;
@@ -252,12 +265,18 @@ int vr_verb_inspect(int argc, char **argv) {
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
         _cleanup_(vr_trust_store_done) struct vr_trust_store trust = {};
         struct vr_verdict root = {}, usr = {};
+        _cleanup_(vr_image_filter_done) struct vr_image_filter filter = {};
+        struct vr_image_policy policy;
         struct inspect_args a;
         int progress_last = -1, r;
 
         r = parse_inspect_args(argc, argv, &a);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
+        if (a.image_policy && vr_image_policy_parse(a.image_policy, &policy) < 0)
+                return log_error_errno(EINVAL, "--image-policy: invalid policy \"%s\" (see above)", a.image_policy), 2;
+        if (a.image_filter && vr_image_filter_parse(a.image_filter, &filter) < 0)
+                return log_error_errno(EINVAL, "--image-filter: invalid filter \"%s\" (see above)", a.image_filter), 2;
 
         if (vr_partitions_from_images(a.images, (size_t) a.n_images, &parts) < 0)
                 return 1; /* already logged, naming the image */
@@ -276,12 +295,27 @@ int vr_verb_inspect(int argc, char **argv) {
                 .deep = !a.quick,
                 .progress = !a.json && isatty(STDERR_FILENO) ? progress_tty : NULL,
                 .progress_userdata = &progress_last,
+                .policy = a.image_policy ? &policy : NULL,
+                .filter = a.image_filter ? &filter : NULL,
         };
         vr_discover_with_kiwi(&parts, &cfg, &root);
         bool kiwi = root.kiwi;
 
         bool want_usr = a.usrhash || has_any_role(&parts, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG);
-        if (want_usr) {
+        /* As at boot: without usrhash= the policy decides whether the root's disk's /usr is used. */
+        if (!a.usrhash && cfg.policy && root.error >= 0) {
+                bool use;
+                const struct vr_partition *u = vr_disk_find_target(&parts, root.data->disk, cfg.arch ?: vr_dps_native_arch(),
+                                                                   VR_TARGET_USR, cfg.filter);
+                if (vr_policy_auto_usr(cfg.policy, u, root.data->disk, &use, &usr) < 0)
+                        want_usr = true;
+                else if (!use) {
+                        if (u && !a.json)
+                                printf("usr: %s\n", usr.reason);
+                        want_usr = false;
+                }
+        }
+        if (want_usr && usr.error >= 0) {
                 cfg.target = VR_TARGET_USR;
                 cfg.trusted_hash = a.usrhash;
                 progress_last = -1;

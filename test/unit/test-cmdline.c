@@ -613,6 +613,22 @@ static void test_read_ignores_environment(void **state) {
         unlink(path);
 }
 
+/* systemd's keys: checked when parsed (a policy that does not parse must stop the boot),
+ * kept as given; an empty policy is systemd's "-". */
+static void test_image_policy_filter(void **state) {
+        assert_int_equal(vr_cmdline_parse("systemd.image_policy=root=signed:usr=verity systemd.image-filter=root=os-*", &c), 0);
+        assert_string_equal(c.image_policy, "root=signed:usr=verity");
+        assert_string_equal(c.image_filter, "root=os-*");
+        assert_int_equal(vr_cmdline_parse("systemd.image_policy=", &c), 0);
+        assert_string_equal(c.image_policy, "-");
+        assert_int_equal(vr_cmdline_parse("systemd.image_policy=root=verity+bogus", &c), -EINVAL);
+        assert_non_null(strstr(vr_log_last_error(), "systemd.image_policy"));
+        assert_int_equal(vr_cmdline_parse("systemd.image_policy=rot=verity", &c), -EINVAL);
+        assert_int_equal(vr_cmdline_parse("systemd.image_filter=rot=x", &c), -EINVAL);
+        assert_non_null(strstr(vr_log_last_error(), "systemd.image_filter"));
+        assert_int_equal(vr_cmdline_parse("systemd.image_filter", &c), -EINVAL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -667,6 +683,7 @@ int main(void) {
                 T(test_read_explicit_path),
                 T(test_read_missing_file),
                 T(test_read_ignores_environment),
+                T(test_image_policy_filter),
         };
         vr_log_set_prefix("test-cmdline");
         int r = cmocka_run_group_tests(tests, NULL, NULL);

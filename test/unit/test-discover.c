@@ -81,16 +81,16 @@ static void test_disk_find_target(void **state) {
         test_sh("test/lib/mkdisk.sh --usr %s/root %s >/dev/null", test_tmpdir(), usr_img);
         load(&parts, img_a, usr_img);
 
-        p = vr_disk_find_target(&parts, img_a, "x86-64", VR_TARGET_ROOT);
+        p = vr_disk_find_target(&parts, img_a, "x86-64", VR_TARGET_ROOT, NULL);
         assert_non_null(p);
         assert_string_equal(p->disk, img_a);
-        assert_null(vr_disk_find_target(&parts, img_a, "x86-64", VR_TARGET_USR));
-        p = vr_disk_find_target(&parts, usr_img, "x86-64", VR_TARGET_USR);
+        assert_null(vr_disk_find_target(&parts, img_a, "x86-64", VR_TARGET_USR, NULL));
+        p = vr_disk_find_target(&parts, usr_img, "x86-64", VR_TARGET_USR, NULL);
         assert_non_null(p);
         assert_string_equal(p->disk, usr_img);
         /* Types of another architecture are not this machine's /usr. */
-        assert_null(vr_disk_find_target(&parts, usr_img, "arm64", VR_TARGET_USR));
-        assert_null(vr_disk_find_target(&parts, "/dev/nonexistent", "x86-64", VR_TARGET_ROOT));
+        assert_null(vr_disk_find_target(&parts, usr_img, "arm64", VR_TARGET_USR, NULL));
+        assert_null(vr_disk_find_target(&parts, "/dev/nonexistent", "x86-64", VR_TARGET_ROOT, NULL));
 
         vr_partition_list_done(&parts);
 }
