@@ -149,6 +149,36 @@ mk twin --sign "$W/certs/alpha.key" "$W/certs/alpha.crt"
 check ambiguous-signed 1 "ambiguous: 2 signed root candidates" -- "$W/signed.img" "$W/twin.img" "${C[@]}"
 rm -f "$W/root/blob3"
 
+# --- systemd.image_policy= and systemd.image_filter= (--image-policy, --image-filter) ---
+check policy-signed 0 "signed by" -- "$W/signed.img" "${C[@]}" --image-policy root=signed
+check policy-open 0 "signed by" -- "$W/signed.img" "${C[@]}" --image-policy '*'
+check policy-verity-no-roothash 1 "gives root=verity and root-verity-sig=unused\+absent: signatures may not be used, and no roothash=" -- "$W/signed.img" "${C[@]}" --image-policy root=verity
+check policy-verity-roothash 0 "not used \(systemd.image_policy= allows no signed root\)" -- "$W/signed.img" "${C[@]}" --image-policy root=verity --roothash "$signed_ROOTHASH"
+check policy-signed-needs-signature 1 "signature required \(systemd.image_policy= allows root=signed, not verity\)" -- "$W/plain.img" "${C[@]}" --image-policy root=signed --roothash "$plain_ROOTHASH"
+check policy-unprotected 1 "gives root=unprotected: it allows no dm-verity protected root" -- "$W/signed.img" "${C[@]}" --image-policy root=unprotected
+check policy-ignore 1 "gives root=unused\+absent" -- "$W/signed.img" "${C[@]}" --image-policy -
+check policy-sig-contradiction 1 "rd.verity.sig=required contradicts" -- "$W/signed.img" "${C[@]}" --image-policy root=verity --roothash "$signed_ROOTHASH" --sig required
+check policy-read-only-on 1 "partition 1 .*read-only flag is off but the policy wants read-only-on" -- "$W/signed.img" "${C[@]}" --image-policy root=signed+read-only-on
+check policy-verity-unused 1 "gives root-verity=unused: partition 2 .* may not be used" -- "$W/signed.img" "${C[@]}" --image-policy root=signed:root-verity=unused
+check policy-absent-present 1 "gives root-verity-sig=absent, but the disk holds partition 3" -- "$W/signed.img" "${C[@]}" --image-policy root=verity:root-verity-sig=absent --roothash "$signed_ROOTHASH"
+check policy-invalid 2 "Unknown partition policy flag \"bogus\"" -- "$W/signed.img" "${C[@]}" --image-policy root=verity+bogus
+check policy-invalid-designator 2 "Unknown partition designator \"rot\"" -- "$W/signed.img" "${C[@]}" --image-policy rot=verity
+# A/B: the filter picks the older slot; a filter nothing matches leaves nothing to boot.
+mk fslot1 --sign "$W/certs/alpha.key" "$W/certs/alpha.crt" --label root-x86-64_1.9
+dd if=/dev/urandom of="$W/root/blob4" bs=4k count=4 status=none
+mk fslot2 --sign "$W/certs/alpha.key" "$W/certs/alpha.crt" --label root-x86-64_1.10
+rm -f "$W/root/blob4"
+check_json filter-none '.root.data == "'"$fslot2_DATA_UUID"'"' -- "$W/fslot1.img" "$W/fslot2.img" "${C[@]}"
+check_json filter-older-slot '.bootable and .root.data == "'"$fslot1_DATA_UUID"'"' -- "$W/fslot1.img" "$W/fslot2.img" "${C[@]}" --image-filter 'root=root-x86-64_1.9'
+check filter-glob 0 "root-x86-64_1.10" -- "$W/fslot1.img" "$W/fslot2.img" "${C[@]}" --image-filter 'root=*_1.1?'
+check filter-nothing 1 "partitions? set aside: labelled \"_empty\" or not matching systemd.image_filter=" -- "$W/fslot1.img" "$W/fslot2.img" "${C[@]}" --image-filter 'root=*_2.*'
+check filter-invalid 2 "Unknown partition designator \"rot\" in image filter" -- "$W/signed.img" "${C[@]}" --image-filter rot=x
+# repart's placeholder for an empty A/B slot is never used, filter or not.
+cp "$W/fslot2.img" "$W/emptyslot.img"
+sfdisk -q --part-label "$W/emptyslot.img" 1 _empty 2> /dev/null
+check empty-slot-ignored 1 "1 partition set aside: labelled \"_empty\"" -- "$W/emptyslot.img" "${C[@]}"
+check empty-slot-other-slot 0 "root-x86-64_1.9" -- "$W/fslot1.img" "$W/emptyslot.img" "${C[@]}"
+
 # --- labels from the disk reach the terminal escaped ---------------------------
 # set_gpt_name IMAGE N HEX: writes raw UTF-16LE bytes as the GPT name of partition N and
 # fixes the CRCs (sfdisk refuses names that are not valid UTF-8).
