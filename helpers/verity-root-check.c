@@ -10,6 +10,7 @@
 #include "activate.h"
 #include "cmdline.h"
 #include "devcheck.h"
+#include "image-policy.h"
 #include "sysroot.h"
 #include "util.h"
 
@@ -65,7 +66,16 @@ static int check_sysroot(const char *where) {
         if (r < 0)
                 return r;
 
+        /* The file systems systemd.image_policy= allows: checked on the verified tree itself. */
+        struct vr_image_policy policy;
+        uint32_t root_fs = 0, usr_fs = 0;
+        if (cmdline.image_policy && vr_image_policy_parse(cmdline.image_policy, &policy) >= 0) {
+                root_fs = vr_image_policy_get(&policy, VR_DESIGNATOR_ROOT);
+                usr_fs = vr_image_policy_get(&policy, VR_DESIGNATOR_USR);
+        }
+
         struct vr_sysroot_expect e = {
+                .fstypes = root_fs,
                 .devnum = root_devnum,
                 .device = "/dev/mapper/root",
                 .label_version = label_version,
@@ -83,7 +93,7 @@ static int check_sysroot(const char *where) {
         if (asprintf(&usr, "%s/usr", where) < 0)
                 return log_error_errno(ENOMEM, "out of memory");
         r = verified_devnum("usr", &usr_devnum);
-        return r < 0 ? r : vr_sysroot_check_usr(usr, "/dev/mapper/usr", usr_devnum);
+        return r < 0 ? r : vr_sysroot_check_usr(usr, "/dev/mapper/usr", usr_devnum, usr_fs);
 }
 
 int main(int argc, char **argv) {

@@ -6,10 +6,12 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 
 #include "devcheck.h"
+#include "image-policy.h"
 #include "sysroot.h"
 #include "util.h"
 #include "version.h"
@@ -692,12 +694,55 @@ static int open_mounted(const char *where, const char *device, dev_t devnum, int
         return 0;
 }
 
+/* statfs() magic numbers (linux/magic.h) of the file systems an image policy can name. */
+static const char *fstype_name(unsigned long magic) {
+        static const struct {
+                unsigned long magic;
+                const char *name;
+        } types[] = {
+                { 0xEF53, "ext4" },        { 0xE0F5E1E2, "erofs" }, { 0x73717368, "squashfs" },
+                { 0x9123683E, "btrfs" },   { 0xF2F52010, "f2fs" },  { 0x58465342, "xfs" },
+                { 0x4d44, "vfat" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(types); i++)
+                if (types[i].magic == magic)
+                        return types[i].name;
+        return NULL;
+}
+
+int vr_sysroot_check_fstype(int fd, const char *where, uint32_t fstypes, const char *designator) {
+        struct statfs sfs;
+
+        fstypes &= VR_POLICY_FSTYPE_MASK;
+        if (fstypes == 0 || fstypes == VR_POLICY_FSTYPE_MASK)
+                return 0;
+        if (fstatfs(fd, &sfs) < 0)
+                return log_error_errno(errno, "refusing to boot: cannot tell the file system type of %s: %s", where,
+                                       strerror(errno));
+        const char *name = fstype_name((unsigned long) sfs.f_type);
+        if (name && (vr_image_policy_fstype_flag(name) & fstypes))
+                return 0;
+        char allowed[160] = "", magic[32];
+        for (uint32_t bit = VR_POLICY_BTRFS; bit <= VR_POLICY_XFS; bit <<= 1) {
+                static const char *const names[] = { "btrfs", "erofs", "ext4", "f2fs", "squashfs", "vfat", "xfs" };
+                const char *n = names[__builtin_ctz(bit) - __builtin_ctz(VR_POLICY_BTRFS)];
+                if (fstypes & bit)
+                        snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s%s",
+                                 allowed[0] ? "+" : "", n);
+        }
+        snprintf(magic, sizeof(magic), "magic 0x%lx", (unsigned long) sfs.f_type);
+        return log_error_errno(EPERM, "refusing to boot: %s is %s, but systemd.image_policy= allows %s only as %s",
+                               where, name ?: magic, designator, allowed);
+}
+
 int vr_sysroot_check_root_tree(int rootfd, const char *where, const struct vr_sysroot_expect *e) {
         static const char *const os_release[] = { "etc/os-release", "usr/lib/os-release", NULL };
         _cleanup_free_ char *image_version = NULL;
         int r;
 
-        r = read_os_release(rootfd, where, os_release, &image_version);
+        r = vr_sysroot_check_fstype(rootfd, where, e->fstypes, "root");
+        if (r >= 0)
+                r = read_os_release(rootfd, where, os_release, &image_version);
         if (r >= 0)
                 r = check_no_extension_release(rootfd, where, "usr/lib/extension-release.d");
         if (r >= 0)
@@ -733,9 +778,11 @@ int vr_sysroot_check_usr_tree(int usrfd, const char *where) {
         return r;
 }
 
-int vr_sysroot_check_usr(const char *where, const char *device, dev_t devnum) {
+int vr_sysroot_check_usr(const char *where, const char *device, dev_t devnum, uint32_t fstypes) {
         _cleanup_close_ int fd = -1;
         int r = open_mounted(where, device, devnum, &fd);
+        if (r >= 0)
+                r = vr_sysroot_check_fstype(fd, where, fstypes, "usr");
         return r < 0 ? r : vr_sysroot_check_usr_tree(fd, where);
 }
 

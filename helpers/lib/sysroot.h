@@ -60,6 +60,7 @@ struct vr_sysroot_expect {
         const char *min_version;     /* rd.verity.min_version=, or NULL */
         const char *floor_version;   /* the initrd's own minimum, or NULL */
         const char *init;            /* init=, or NULL (/sbin/init) */
+        uint32_t fstypes;            /* file systems systemd.image_policy= allows (VR_POLICY_* bits), 0: any */
 };
 
 /* The whole check of the root mounted on where from e->device; logs the refusal once. */
@@ -67,7 +68,10 @@ int vr_sysroot_check_root(const char *where, const struct vr_sysroot_expect *e);
 /* The same, without the mount check, on the tree at rootfd (named where in messages). */
 int vr_sysroot_check_root_tree(int rootfd, const char *where, const struct vr_sysroot_expect *e);
 /* A verified /usr mounted on where (e.g. /sysroot/usr) from device (devnum); and its tree alone. */
-int vr_sysroot_check_usr(const char *where, const char *device, dev_t devnum);
+int vr_sysroot_check_usr(const char *where, const char *device, dev_t devnum, uint32_t fstypes);
+/* The file system of the tree at fd is one of fstypes (VR_POLICY_* file system bits; 0:
+ * any); designator ("root", "usr") names the policy rule in the refusal. */
+int vr_sysroot_check_fstype(int fd, const char *where, uint32_t fstypes, const char *designator);
 int vr_sysroot_check_usr_tree(int usrfd, const char *where);
 
 /* The first line of a small file (e.g. VR_MIN_VERSION_FILE) as a validated version;

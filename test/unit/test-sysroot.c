@@ -3,10 +3,13 @@
  * and the "is this a root for this machine" check of a mounted tree. */
 #include "testlib.h"
 
+#include <sys/statfs.h>
+
 #include <elf.h>
 #include <endian.h>
 
 #include "cmdline.h"
+#include "image-policy.h"
 #include "sysroot.h"
 #include "version.h"
 
@@ -358,6 +361,23 @@ static int teardown(void **state) {
         return 0;
 }
 
+/* systemd.image_policy= file system flags, checked with fstatfs() on the tree itself. */
+static void test_fstype_policy(void **state) {
+        int fd = open(test_tmpdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct statfs sfs;
+        assert_true(fd >= 0);
+        assert_int_equal(fstatfs(fd, &sfs), 0);
+        assert_int_equal(vr_sysroot_check_fstype(fd, "/sysroot", 0, "root"), 0);
+        assert_int_equal(vr_sysroot_check_fstype(fd, "/sysroot", VR_POLICY_OPEN | VR_POLICY_FSTYPE_MASK, "root"), 0);
+        if (sfs.f_type != 0xE0F5E1E2) {
+                assert_int_equal(vr_sysroot_check_fstype(fd, "/sysroot", VR_POLICY_EROFS, "root"), -EPERM);
+                assert_non_null(strstr(vr_log_last_error(), "systemd.image_policy= allows root only as erofs"));
+        }
+        if (sfs.f_type == 0xEF53)
+                assert_int_equal(vr_sysroot_check_fstype(fd, "/sysroot", VR_POLICY_EXT4 | VR_POLICY_EROFS, "root"), 0);
+        close(fd);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_version_order),
@@ -377,6 +397,7 @@ int main(void) {
                 cmocka_unit_test(test_elf_deps_many_needed),
                 cmocka_unit_test(test_tree_reads_libraries),
                 cmocka_unit_test(test_tree_reads_script_interpreter),
+                cmocka_unit_test(test_fstype_policy),
         };
         return cmocka_run_group_tests(tests, NULL, teardown);
 }

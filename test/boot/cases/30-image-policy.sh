@@ -3,7 +3,8 @@
 # signed A/B slots (1 and 2) on two disks and no root arguments. image_filter= picks the
 # older slot, which then boots; a policy that allows the root only as "verity" (no
 # signature use) with no roothash= stops the boot in one line naming the policy; a
-# policy that allows a signed root also boots the newest slot.
+# policy that allows a signed root also boots the newest slot; one that allows only
+# other file systems than the root's is refused after mounting, naming both.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 require_module
@@ -29,3 +30,8 @@ expect_console "$log" 'verity-root: refusing to boot the root file system: syste
 log=$(run_qemu 30-image-policy-signed "$WORK/initrd-30.img" "systemd.image_policy=root=signed+read-only-off:root-verity=read-only-on" "${disks[@]}")
 expect_booted "$log"
 expect_id "$log" slot-30-2
+
+# File system flags: checked on the verified, mounted tree (the roots here are erofs).
+log=$(run_qemu 30-image-policy-fstype "$WORK/initrd-30.img" "systemd.image_policy=root=signed+ext4+squashfs" "${disks[@]}")
+expect_not_booted "$log"
+expect_console "$log" 'verity-root: refusing to boot: /sysroot is erofs, but systemd.image_policy= allows root only as ext4\+squashfs'
