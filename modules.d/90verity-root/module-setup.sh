@@ -9,6 +9,9 @@ verityroot_libexecdir=${verityroot_libexecdir:-@LIBEXECDIR@}
 # order, as the helpers read them); verityroot_certdir= names one directory instead.
 verityroot_certdir=${verityroot_certdir:-}
 verityroot_certdirs="/etc/verity.d /run/verity.d /usr/local/lib/verity.d /usr/lib/verity.d"
+# The tree those directories are read from: the host (empty), dracut --sysroot's root,
+# or verityroot_certroot= (an image's root being built). Paths in the initrd stay the same.
+verityroot_certroot=${verityroot_certroot:-${dracutsysrootdir:-}}
 # The oldest IMAGE_VERSION this initrd boots (empty: no floor); see dracut.verity-root(7).
 verityroot_min_version=${verityroot_min_version:-}
 
@@ -55,7 +58,8 @@ install_cert() {
         mkdir -p "$initdir${_dst%/*}"
         : > "$initdir$_dst"
     elif [ -f "$_src" ]; then
-        inst_simple "$_src" "$_dst"
+        # Under dracut --sysroot, dracut-install prefixes the source with it itself.
+        inst_simple "${_src#"${dracutsysrootdir:-}"}" "$_dst"
     else
         dwarning "verity-root: $_src is not a regular file, ignoring"
         return 1
@@ -81,7 +85,7 @@ install_certs() {
     for _dir in $verityroot_certdirs; do
         _to=$_dir
         [ "$_dir" != /run/verity.d ] || _to=/etc/verity.d
-        for _cert in "$_dir"/*.crt; do
+        for _cert in "$verityroot_certroot$_dir"/*.crt; do
             [ -e "$_cert" ] || [ -L "$_cert" ] || continue
             _name=${_cert##*/}
             case $_seen in *" $_name "*) continue ;; esac
@@ -90,7 +94,7 @@ install_certs() {
             if [ -f "$_cert" ] && [ -s "$_cert" ]; then _trusted=1; fi
         done
     done
-    [ -n "$_trusted" ] || dwarning "verity-root: no trusted certificates in ${verityroot_certdirs// /, }: only roothash= can boot"
+    [ -n "$_trusted" ] || dwarning "verity-root: no trusted certificates in ${verityroot_certdirs// /, }${verityroot_certroot:+ under $verityroot_certroot}: only roothash= can boot"
 }
 
 install() {

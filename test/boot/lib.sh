@@ -235,7 +235,9 @@ emergency_overlay() {
 # systemd/shell add the verity-root module (from `make install DESTDIR=`);
 # stock-* never do. One initrd per distinct flavour, args, sources and
 # certificate set per run, hard-linked to OUT. CERTDIR (env): the *.crt files
-# the module installs as trusted (verityroot_certdir).
+# the module installs as trusted (verityroot_certdir); CERTROOT (env) instead: a tree
+# whose etc, run, usr/local/lib and usr/lib verity.d directories the module reads as it
+# reads the host's (verityroot_certroot).
 build_initrd() {
 	local out=$1 flavour=${2:-systemd} key conf kver overlay t0 t1 modules omit variant=module
 	shift 2 || shift $#
@@ -256,16 +258,24 @@ build_initrd() {
 	prepare_dracut "$variant" || return 1
 	kver=$(kernel_version) || return 1
 	key=$( { echo "$flavour $kver $*"; source_hash;
-		[ -n "${CERTDIR:-}" ] && cat "$CERTDIR"/*.crt 2>/dev/null; } | sha256sum | cut -c1-16)
+		[ -n "${CERTDIR:-}" ] && cat "$CERTDIR"/*.crt 2>/dev/null
+		[ -n "${CERTROOT:-}" ] && find "$CERTROOT" -printf '%p %s %l\n' | sort; } | sha256sum | cut -c1-16)
 	local img=$WORK/initrd-$flavour-$key.img
 	if [ ! -f "$img" ]; then
 		conf=$WORK/conf-$key
 		mkdir -p "$conf" "$WORK/certs-$key"
 		[ -z "${CERTDIR:-}" ] || cp "$CERTDIR"/*.crt "$WORK/certs-$key"/ 2>/dev/null || true
-		cat > "$conf/verity-root.conf" <<-EOF
-		verityroot_libexecdir="$WORK/stage/usr/lib/dracut-verity"
-		verityroot_certdir="$WORK/certs-$key"
-		EOF
+		if [ -n "${CERTROOT:-}" ]; then
+			cat > "$conf/verity-root.conf" <<-EOF
+			verityroot_libexecdir="$WORK/stage/usr/lib/dracut-verity"
+			verityroot_certroot="$CERTROOT"
+			EOF
+		else
+			cat > "$conf/verity-root.conf" <<-EOF
+			verityroot_libexecdir="$WORK/stage/usr/lib/dracut-verity"
+			verityroot_certdir="$WORK/certs-$key"
+			EOF
+		fi
 		overlay=$(emergency_overlay)
 		t0=$(date +%s)
 		# --stdlog 4: info, the default of dracut 059 but not of dracut-ng; the check
