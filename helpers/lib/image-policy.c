@@ -231,8 +231,8 @@ const char *vr_image_policy_flags_to_string(uint32_t flags, char *buf, size_t le
         buf[0] = 0;
         for (size_t i = 0; i < ELEMENTSOF(flag_names); i++) {
                 uint32_t f = flag_names[i].flags;
-                if ((f & (f - 1)) || !(f & VR_POLICY_USE_MASK) || !(flags & f))
-                        continue; /* shortcuts and non-use flags are not spelled */
+                if ((f & (f - 1)) || !(flags & f))
+                        continue; /* shortcuts ("open", "ignore") are not spelled */
                 int n = snprintf(buf + used, len - used, "%s%s", used ? "+" : "", flag_names[i].name);
                 if (n < 0 || (size_t) n >= len - used)
                         break;

@@ -77,7 +77,7 @@ int vr_image_policy_parse(const char *s, struct vr_image_policy *ret);
  * the data partition's rule (systemd's image_policy_get_exhaustively()). */
 uint32_t vr_image_policy_get(const struct vr_image_policy *p, enum vr_designator d);
 
-/* "verity+signed+unused" into buf (use flags only); "-" when none. */
+/* "verity+signed+unused" into buf, each flag set spelled out (mask what is wanted); "-" when none. */
 const char *vr_image_policy_flags_to_string(uint32_t flags, char *buf, size_t len);
 
 /* The policy flag for a file system type name ("ext4"), 0 for a type policies cannot name. */

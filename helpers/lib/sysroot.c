@@ -722,14 +722,8 @@ int vr_sysroot_check_fstype(int fd, const char *where, uint32_t fstypes, const c
         const char *name = fstype_name((unsigned long) sfs.f_type);
         if (name && (vr_image_policy_fstype_flag(name) & fstypes))
                 return 0;
-        char allowed[160] = "", magic[32];
-        for (uint32_t bit = VR_POLICY_BTRFS; bit <= VR_POLICY_XFS; bit <<= 1) {
-                static const char *const names[] = { "btrfs", "erofs", "ext4", "f2fs", "squashfs", "vfat", "xfs" };
-                const char *n = names[__builtin_ctz(bit) - __builtin_ctz(VR_POLICY_BTRFS)];
-                if (fstypes & bit)
-                        snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s%s",
-                                 allowed[0] ? "+" : "", n);
-        }
+        char allowed[160], magic[32];
+        vr_image_policy_flags_to_string(fstypes, allowed, sizeof(allowed));
         snprintf(magic, sizeof(magic), "magic 0x%lx", (unsigned long) sfs.f_type);
         return log_error_errno(EPERM, "refusing to boot: %s is %s, but systemd.image_policy= allows %s only as %s",
                                where, name ?: magic, designator, allowed);

@@ -97,6 +97,8 @@ static void test_policy_fstype_and_strings(void **state) {
         assert_string_equal(vr_image_policy_flags_to_string(VR_POLICY_VERITY | VR_POLICY_UNUSED, buf, sizeof(buf)),
                             "verity+unused");
         assert_string_equal(vr_image_policy_flags_to_string(0, buf, sizeof(buf)), "-");
+        assert_string_equal(vr_image_policy_flags_to_string(VR_POLICY_EXT4 | VR_POLICY_SQUASHFS | VR_POLICY_READ_ONLY_ON,
+                                                            buf, sizeof(buf)), "read-only-on+ext4+squashfs");
 }
 
 static void test_policy_gpt_flags(void **state) {
