@@ -319,11 +319,12 @@ qemu_boot() {
 	rc=$?
 	t1=$(date +%s)
 	echo "$rc" > "$WORK/$name.rc"
-	# Plain text for the assertions: no colours, cursor moves, terminal resets (systemd
-	# 257+ sends ESC [ ! p and OSC 104 on the console) or CRs. NAME.raw.log keeps
-	# the bytes as the console got them, for tests about what reaches the terminal.
+	# Plain text for the assertions: no colours (systemd 257+ also writes ESC [ 0;1;38:5:185 m
+	# with colons), cursor moves, terminal resets (257+ sends ESC [ ! p and OSC 104 on the
+	# console) or CRs. NAME.raw.log keeps the bytes as the console got them, for tests
+	# about what reaches the terminal.
 	[ -f "$log" ] && cp "$log" "$WORK/$name.raw.log"
-	[ -f "$log" ] && sed -i 's/\x1b\][^\x07\x1b]*\(\x07\|\x1b\\\)//g; s/\x1b\[[0-9;?!]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
+	[ -f "$log" ] && sed -i 's/\x1b\][^\x07\x1b]*\(\x07\|\x1b\\\)//g; s/\x1b\[[0-9;:?!]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
 	echo "$label $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
 		cat "$WORK/$name.qemu.log" >&2
