@@ -231,6 +231,46 @@ emergency_overlay() {
 	echo "$d"
 }
 
+# Console lines of probe_overlay's unit.
+PROBE_MARKER='VERITY-ROOT-TEST: probe'
+
+# probe_overlay SCRIPT: prints the directory of an initrd overlay (for build_initrd
+# ... --include DIR /) whose unit runs the shell SCRIPT once the root (and /usr) are
+# mounted and checked, before switch-root (systemd initrd only). Each line SCRIPT prints
+# reaches the console as "$PROBE_MARKER LINE". Named by content: the initrd cache sees
+# a changed SCRIPT. For what only the initrd can see, e.g. `dmsetup table`.
+probe_overlay() {
+	local d units
+	d=$WORK/probe-$(printf '%s' "$1" | sha256sum | cut -c1-16)
+	[ -d "$d" ] && { echo "$d"; return 0; }
+	rm -rf "$d.tmp"
+	units=$d.tmp/etc/systemd/system
+	mkdir -p "$units/initrd.target.wants" "$d.tmp/usr/lib/verity-root-test"
+	printf '%s\n' "$1" > "$d.tmp/usr/lib/verity-root-test/probe-body.sh"
+	cat > "$d.tmp/usr/lib/verity-root-test/probe.sh" <<-EOF
+	#!/bin/sh
+	PATH=/usr/sbin:/usr/bin:/sbin:/bin
+	export PATH
+	sh /usr/lib/verity-root-test/probe-body.sh 2>&1 | while IFS= read -r line; do
+	        echo "$PROBE_MARKER \$line"
+	done > /dev/console
+	EOF
+	cat > "$units/verity-root-test-probe.service" <<-EOF
+	[Unit]
+	Description=verity-root boot test: probe the initrd before switch-root
+	DefaultDependencies=no
+	After=initrd-fs.target verity-root-sysroot.service
+	Before=initrd.target
+
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh /usr/lib/verity-root-test/probe.sh
+	EOF
+	ln -s ../verity-root-test-probe.service "$units/initrd.target.wants/"
+	mv "$d.tmp" "$d"
+	echo "$d"
+}
+
 # build_initrd OUT [systemd|shell|stock-systemd|stock-shell] [extra dracut args...]
 # systemd/shell add the verity-root module (from `make install DESTDIR=`);
 # stock-* never do. One initrd per distinct flavour, args, sources and
