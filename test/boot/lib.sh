@@ -82,14 +82,16 @@ make_trusted_cert() {
 	cp "$WORK/keys-$1/$2.crt" "$WORK/certs-$1/"
 }
 
-# make_signed_root_usr_disk TAG ID: certificate $WORK/certs-TAG/a.crt (CN
-# verity-root-test-A), a test root ID with its /usr apart, and $WORK/disk-TAG.img
-# holding both as verity sets signed by systemd-repart; evals ROOTHASH=, USRHASH=, ...
+# make_signed_root_usr_disk TAG ID [mkdisk-repart.sh options, e.g. --esp FAT]: certificate
+# $WORK/certs-TAG/a.crt (CN verity-root-test-A), a test root ID with its /usr apart, and
+# $WORK/disk-TAG.img holding both as verity sets signed by systemd-repart; evals
+# ROOTHASH=, USRHASH=, ...
 make_signed_root_usr_disk() {
 	local tag=$1 out
-	make_trusted_cert "$tag" a "verity-root-test-A" || return 1
+	# Made once per WORK: a UKI built before the disk (for --esp) already trusts it.
+	[ -f "$WORK/certs-$tag/a.crt" ] || make_trusted_cert "$tag" a "verity-root-test-A" || return 1
 	make_usr_split_root "$WORK/root-$tag" "$WORK/usr-$tag" "$2" || return 1
-	out=$("$TOP/test/lib/mkdisk-repart.sh" --with-usr "$WORK/usr-$tag" --sign "$WORK/keys-$tag/a.key" \
+	out=$("$TOP/test/lib/mkdisk-repart.sh" --with-usr "$WORK/usr-$tag" "${@:3}" --sign "$WORK/keys-$tag/a.key" \
 		"$WORK/keys-$tag/a.crt" "$WORK/root-$tag" "$WORK/disk-$tag.img") \
 		|| { fail "mkdisk-repart.sh --with-usr failed"; return 1; }
 	eval "$out"
