@@ -45,14 +45,15 @@ generate() {
     got=$(cd "$W/gen/early" && find . -name '*.service' -o -name '*.mount' | sed 's|.*/||' | sort -u | tr '\n' ' ')
     if [ "$rc" -ne 0 ]; then fail "$name" "generator exited $rc"
     elif [ "$got" != "$want" ]; then fail "$name" "wrote \"$got\", expected \"$want\""
-    elif ! masks_only "$W/gen/early"; then fail "$name" "a systemd-cryptsetup@ unit is not masked (-> /dev/null)"
+    elif ! masks_only "$W/gen/early"; then fail "$name" "a systemd-cryptsetup@ unit or sysusr-usr.mount is not masked (-> /dev/null)"
     else pass "$name"; fi
 }
 
-# One owner: other generators' units for /dev/mapper/root|usr are masks, nothing else.
+# One owner: other generators' units for /dev/mapper/root|usr (and systemd's mount of
+# /usr on /sysusr/usr) are masks, nothing else.
 masks_only() {
     local u
-    for u in "$1"/systemd-cryptsetup@*.service; do
+    for u in "$1"/systemd-cryptsetup@*.service "$1"/sysusr-usr.mount; do
         [ -e "$u" ] || [ -L "$u" ] || continue
         [ "$(readlink "$u")" = /dev/null ] || return 1
     done
@@ -94,7 +95,12 @@ generate gen-not-ours "root=/dev/vda1"
 generate gen-roothash "root=/dev/vda1 roothash=$H" systemd-cryptsetup@root.service systemd-veritysetup@root.service \
     verity-root-sysroot.service
 generate gen-generic "quiet" sysroot.mount systemd-cryptsetup@root.service systemd-veritysetup@root.service \
-    systemd-cryptsetup@usr.service systemd-veritysetup@usr.service sysroot-usr.mount verity-root-sysroot.service
+    systemd-cryptsetup@usr.service systemd-veritysetup@usr.service sysroot-usr.mount sysusr-usr.mount \
+    verity-root-sysroot.service
+# systemd 258+ sets up /usr itself for mount.usr=dissect: the same units, its /sysusr/usr masked.
+generate gen-usr-dissect "root=dissect mount.usr=dissect" sysroot.mount systemd-cryptsetup@root.service \
+    systemd-veritysetup@root.service systemd-cryptsetup@usr.service systemd-veritysetup@usr.service \
+    sysroot-usr.mount sysusr-usr.mount verity-root-sysroot.service
 # Invalid: the root is taken (nothing else may mount /sysroot) so that its setup
 # unit can stop the boot; fstab's root=/dev/vda1 must not win.
 generate gen-invalid "root=/dev/vda1 rd.verity.sig=Required" sysroot.mount systemd-cryptsetup@root.service \
