@@ -108,6 +108,21 @@ generate gen-invalid "root=/dev/vda1 rd.verity.sig=Required" sysroot.mount syste
 generate gen-invalid-off "systemd.verity=0 rd.verity.check=some" sysroot.mount systemd-cryptsetup@root.service \
     systemd-veritysetup@root.service
 
+# The automatic /usr's setup waits for the root's, which records the disk it reads; a /usr
+# of usrhash= does not.
+if selected gen-usr-after-root; then
+    rm -rf "$W/gen" && mkdir -p "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    with_cmdline "root=dissect mount.usr=dissect" "$GENERATOR" "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    auto=$(cat "$W/gen/e/verity-root-setup@usr.service.d/after-root.conf" 2>/dev/null)
+    rm -rf "$W/gen" && mkdir -p "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    with_cmdline "roothash=$H usrhash=$H" "$GENERATOR" "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    if ! printf '%s\n' "$auto" | grep -qx 'After=verity-root-setup@root.service'; then
+        fail gen-usr-after-root "automatic /usr: no After=verity-root-setup@root.service drop-in"
+    elif [ -e "$W/gen/e/verity-root-setup@usr.service.d/after-root.conf" ]; then
+        fail gen-usr-after-root "usrhash=: the /usr setup must not wait for the root's"
+    else pass gen-usr-after-root; fi
+fi
+
 # VERITY_ROOT_CMDLINE was once a test hook; production binaries must not honour it
 # (a shell initrd exports kernel command line words into the environment).
 printf 'systemd.verity=0\n' > "$W/env-cmdline"
