@@ -98,8 +98,15 @@ static int add_veritysetup_unit(const char *dir, const char *name, bool required
 
 /* Written in the automatic mode but pulled in by nobody: verity-root-setup@root starts
  * it once it has seen usr partitions on the root's disk. A statically wanted mount of
- * /dev/mapper/usr would make every boot without /usr wait for the device timeout. */
+ * /dev/mapper/usr would make every boot without /usr wait for the device timeout.
+ * systemd mounts a /usr of mount.usr= (fstab-generator; gpt-auto for mount.usr=dissect,
+ * systemd 258+) on /sysusr/usr and binds that onto /sysroot/usr: our unit of the same name
+ * replaces the bind, and sysusr-usr.mount is masked, so that /dev/mapper/usr (or a
+ * device named "dissect", which systemd before 258 tries to mount) is mounted once, here. */
 static int add_sysroot_usr_mount(const char *dir) {
+        int r = mask_unit(dir, "sysusr-usr.mount");
+        if (r < 0)
+                return r;
         return write_unit(dir, "sysroot-usr.mount",
                           "[Unit]\n"
                           "Description=/sysroot/usr from the verified /usr (verity-root)\n"
@@ -187,6 +194,19 @@ static int add_setup_timeout(const char *dir, const char *name, const struct vr_
         return write_unit(d, "timeout.conf", content);
 }
 
+/* The automatic /usr's setup reads the root's disk, which verity-root-setup@root records
+ * before it starts sysroot-usr.mount. Something else may pull that mount in earlier
+ * (fstab-generator's initrd-fs.target requirement for mount.usr=, systemd 252-257): its
+ * setup then waits for the root's instead of finding no disk recorded. */
+static int add_usr_after_root(const char *dir) {
+        char d[PATH_MAX];
+
+        snprintf(d, sizeof(d), "%s/verity-root-setup@usr.service.d", dir);
+        if (mkdir(d, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create %s: %s", d, strerror(errno));
+        return write_unit(d, "after-root.conf", "[Unit]\nAfter=verity-root-setup@root.service\n");
+}
+
 int main(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         const char *dir;
@@ -230,7 +250,7 @@ int main(int argc, char **argv) {
                 return 1;
         if (vr_cmdline_auto_usr(&cmdline) &&
             (add_veritysetup_unit(dir, "usr", false) < 0 || add_sysroot_usr_mount(dir) < 0 ||
-             add_setup_timeout(dir, "usr", &cmdline) < 0))
+             add_setup_timeout(dir, "usr", &cmdline) < 0 || add_usr_after_root(dir) < 0))
                 return 1;
         return 0;
 }

@@ -82,14 +82,16 @@ make_trusted_cert() {
 	cp "$WORK/keys-$1/$2.crt" "$WORK/certs-$1/"
 }
 
-# make_signed_root_usr_disk TAG ID: certificate $WORK/certs-TAG/a.crt (CN
-# verity-root-test-A), a test root ID with its /usr apart, and $WORK/disk-TAG.img
-# holding both as verity sets signed by systemd-repart; evals ROOTHASH=, USRHASH=, ...
+# make_signed_root_usr_disk TAG ID [mkdisk-repart.sh options, e.g. --esp FAT]: certificate
+# $WORK/certs-TAG/a.crt (CN verity-root-test-A), a test root ID with its /usr apart, and
+# $WORK/disk-TAG.img holding both as verity sets signed by systemd-repart; evals
+# ROOTHASH=, USRHASH=, ...
 make_signed_root_usr_disk() {
 	local tag=$1 out
-	make_trusted_cert "$tag" a "verity-root-test-A" || return 1
+	# Made once per WORK: a UKI built before the disk (for --esp) already trusts it.
+	[ -f "$WORK/certs-$tag/a.crt" ] || make_trusted_cert "$tag" a "verity-root-test-A" || return 1
 	make_usr_split_root "$WORK/root-$tag" "$WORK/usr-$tag" "$2" || return 1
-	out=$("$TOP/test/lib/mkdisk-repart.sh" --with-usr "$WORK/usr-$tag" --sign "$WORK/keys-$tag/a.key" \
+	out=$("$TOP/test/lib/mkdisk-repart.sh" --with-usr "$WORK/usr-$tag" "${@:3}" --sign "$WORK/keys-$tag/a.key" \
 		"$WORK/keys-$tag/a.crt" "$WORK/root-$tag" "$WORK/disk-$tag.img") \
 		|| { fail "mkdisk-repart.sh --with-usr failed"; return 1; }
 	eval "$out"
@@ -231,6 +233,46 @@ emergency_overlay() {
 	echo "$d"
 }
 
+# Console lines of probe_overlay's unit.
+PROBE_MARKER='VERITY-ROOT-TEST: probe'
+
+# probe_overlay SCRIPT: prints the directory of an initrd overlay (for build_initrd
+# ... --include DIR /) whose unit runs the shell SCRIPT once the root (and /usr) are
+# mounted and checked, before switch-root (systemd initrd only). Each line SCRIPT prints
+# reaches the console as "$PROBE_MARKER LINE". Named by content: the initrd cache sees
+# a changed SCRIPT. For what only the initrd can see, e.g. `dmsetup table`.
+probe_overlay() {
+	local d units
+	d=$WORK/probe-$(printf '%s' "$1" | sha256sum | cut -c1-16)
+	[ -d "$d" ] && { echo "$d"; return 0; }
+	rm -rf "$d.tmp"
+	units=$d.tmp/etc/systemd/system
+	mkdir -p "$units/initrd.target.wants" "$d.tmp/usr/lib/verity-root-test"
+	printf '%s\n' "$1" > "$d.tmp/usr/lib/verity-root-test/probe-body.sh"
+	cat > "$d.tmp/usr/lib/verity-root-test/probe.sh" <<-EOF
+	#!/bin/sh
+	PATH=/usr/sbin:/usr/bin:/sbin:/bin
+	export PATH
+	sh /usr/lib/verity-root-test/probe-body.sh 2>&1 | while IFS= read -r line; do
+	        echo "$PROBE_MARKER \$line"
+	done > /dev/console
+	EOF
+	cat > "$units/verity-root-test-probe.service" <<-EOF
+	[Unit]
+	Description=verity-root boot test: probe the initrd before switch-root
+	DefaultDependencies=no
+	After=initrd-fs.target verity-root-sysroot.service
+	Before=initrd.target
+
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh /usr/lib/verity-root-test/probe.sh
+	EOF
+	ln -s ../verity-root-test-probe.service "$units/initrd.target.wants/"
+	mv "$d.tmp" "$d"
+	echo "$d"
+}
+
 # build_initrd OUT [systemd|shell|stock-systemd|stock-shell] [extra dracut args...]
 # systemd/shell add the verity-root module (from `make install DESTDIR=`);
 # stock-* never do. One initrd per distinct flavour, args, sources and
@@ -329,11 +371,12 @@ qemu_boot() {
 	rc=$?
 	t1=$(date +%s)
 	echo "$rc" > "$WORK/$name.rc"
-	# Plain text for the assertions: no colours, cursor moves, terminal resets (systemd
-	# 257+ sends ESC [ ! p and OSC 104 on the console) or CRs. NAME.raw.log keeps
-	# the bytes as the console got them, for tests about what reaches the terminal.
+	# Plain text for the assertions: no colours (systemd 257+ also writes ESC [ 0;1;38:5:185 m
+	# with colons), cursor moves, terminal resets (257+ sends ESC [ ! p and OSC 104 on the
+	# console) or CRs. NAME.raw.log keeps the bytes as the console got them, for tests
+	# about what reaches the terminal.
 	[ -f "$log" ] && cp "$log" "$WORK/$name.raw.log"
-	[ -f "$log" ] && sed -i 's/\x1b\][^\x07\x1b]*\(\x07\|\x1b\\\)//g; s/\x1b\[[0-9;?!]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
+	[ -f "$log" ] && sed -i 's/\x1b\][^\x07\x1b]*\(\x07\|\x1b\\\)//g; s/\x1b\[[0-9;:?!]*[A-Za-z]//g; s/\x1b[A-Z]//g; s/\r//g' "$log"
 	echo "$label $name: $((t1 - t0)) s wall, rc $rc" >> "$WORK/timings"
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
 		cat "$WORK/$name.qemu.log" >&2

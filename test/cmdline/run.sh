@@ -45,14 +45,15 @@ generate() {
     got=$(cd "$W/gen/early" && find . -name '*.service' -o -name '*.mount' | sed 's|.*/||' | sort -u | tr '\n' ' ')
     if [ "$rc" -ne 0 ]; then fail "$name" "generator exited $rc"
     elif [ "$got" != "$want" ]; then fail "$name" "wrote \"$got\", expected \"$want\""
-    elif ! masks_only "$W/gen/early"; then fail "$name" "a systemd-cryptsetup@ unit is not masked (-> /dev/null)"
+    elif ! masks_only "$W/gen/early"; then fail "$name" "a systemd-cryptsetup@ unit or sysusr-usr.mount is not masked (-> /dev/null)"
     else pass "$name"; fi
 }
 
-# One owner: other generators' units for /dev/mapper/root|usr are masks, nothing else.
+# One owner: other generators' units for /dev/mapper/root|usr (and systemd's mount of
+# /usr on /sysusr/usr) are masks, nothing else.
 masks_only() {
     local u
-    for u in "$1"/systemd-cryptsetup@*.service; do
+    for u in "$1"/systemd-cryptsetup@*.service "$1"/sysusr-usr.mount; do
         [ -e "$u" ] || [ -L "$u" ] || continue
         [ "$(readlink "$u")" = /dev/null ] || return 1
     done
@@ -94,13 +95,33 @@ generate gen-not-ours "root=/dev/vda1"
 generate gen-roothash "root=/dev/vda1 roothash=$H" systemd-cryptsetup@root.service systemd-veritysetup@root.service \
     verity-root-sysroot.service
 generate gen-generic "quiet" sysroot.mount systemd-cryptsetup@root.service systemd-veritysetup@root.service \
-    systemd-cryptsetup@usr.service systemd-veritysetup@usr.service sysroot-usr.mount verity-root-sysroot.service
+    systemd-cryptsetup@usr.service systemd-veritysetup@usr.service sysroot-usr.mount sysusr-usr.mount \
+    verity-root-sysroot.service
+# systemd 258+ sets up /usr itself for mount.usr=dissect: the same units, its /sysusr/usr masked.
+generate gen-usr-dissect "root=dissect mount.usr=dissect" sysroot.mount systemd-cryptsetup@root.service \
+    systemd-veritysetup@root.service systemd-cryptsetup@usr.service systemd-veritysetup@usr.service \
+    sysroot-usr.mount sysusr-usr.mount verity-root-sysroot.service
 # Invalid: the root is taken (nothing else may mount /sysroot) so that its setup
 # unit can stop the boot; fstab's root=/dev/vda1 must not win.
 generate gen-invalid "root=/dev/vda1 rd.verity.sig=Required" sysroot.mount systemd-cryptsetup@root.service \
     systemd-veritysetup@root.service
 generate gen-invalid-off "systemd.verity=0 rd.verity.check=some" sysroot.mount systemd-cryptsetup@root.service \
     systemd-veritysetup@root.service
+
+# The automatic /usr's setup waits for the root's, which records the disk it reads; a /usr
+# of usrhash= does not.
+if selected gen-usr-after-root; then
+    rm -rf "$W/gen" && mkdir -p "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    with_cmdline "root=dissect mount.usr=dissect" "$GENERATOR" "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    auto=$(cat "$W/gen/e/verity-root-setup@usr.service.d/after-root.conf" 2>/dev/null)
+    rm -rf "$W/gen" && mkdir -p "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    with_cmdline "roothash=$H usrhash=$H" "$GENERATOR" "$W/gen/n" "$W/gen/e" "$W/gen/l"
+    if ! printf '%s\n' "$auto" | grep -qx 'After=verity-root-setup@root.service'; then
+        fail gen-usr-after-root "automatic /usr: no After=verity-root-setup@root.service drop-in"
+    elif [ -e "$W/gen/e/verity-root-setup@usr.service.d/after-root.conf" ]; then
+        fail gen-usr-after-root "usrhash=: the /usr setup must not wait for the root's"
+    else pass gen-usr-after-root; fi
+fi
 
 # VERITY_ROOT_CMDLINE was once a test hook; production binaries must not honour it
 # (a shell initrd exports kernel command line words into the environment).

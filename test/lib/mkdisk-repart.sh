@@ -1,9 +1,11 @@
 #!/bin/bash
 # Builds a signed DPS image with the real systemd-repart, for cross-checking
 # test/lib/mkdisk.sh and the module against systemd's own writer.
-# Usage: mkdisk-repart.sh [--usr] [--with-usr USRDIR] [--fs ext4|squashfs] --sign KEY CERT ROOTDIR IMAGE
+# Usage: mkdisk-repart.sh [--usr] [--with-usr USRDIR] [--esp FAT] [--fs ext4|squashfs] --sign KEY CERT ROOTDIR IMAGE
 # --with-usr: a second signed verity set, usr / usr-verity / usr-verity-sig, holding
 # USRDIR, next to the root's on the same disk.
+# --esp (with --with-usr): the FAT file system image FAT (e.g. from make_esp_fat) as an
+# ESP, the first partition, so that firmware boots a UKI from the disk with the verity sets.
 # Prints the same eval-able lines as mkdisk.sh: ROOTHASH= DATA_UUID= HASH_UUID=
 # SIG_UUID= IMAGE= (of the root, or of /usr with --usr), and USRHASH= with --with-usr.
 # systemd-repart 252 cannot format erofs.
@@ -12,11 +14,12 @@ set -euo pipefail
 prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
 
-kind=root fs=ext4 key='' cert='' usrdir=''
+kind=root fs=ext4 key='' cert='' usrdir='' esp=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--usr) kind=usr; shift ;;
 	--with-usr) usrdir=$2; shift 2 ;;
+	--esp) esp=$(cd "$(dirname "$2")" && pwd)/${2##*/}; shift 2 ;;
 	--fs) fs=$2; shift 2 ;;
 	--sign) key=$2 cert=$3; shift 3 ;;
 	-h|--help) sed -n '2,/^set -euo/{/^set/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
@@ -66,6 +69,17 @@ if [ -n "$usrdir" ]; then
 	rootdir=$tree
 else
 	definitions 1 "$kind"
+fi
+
+if [ -n "$esp" ]; then
+	# repart resolves CopyBlocks= below --root: the image goes into the side-by-side tree.
+	[ -n "$usrdir" ] || die "--esp needs --with-usr"
+	cp "$esp" "$tree/esp.fat" || die "--esp: cannot read $esp"
+	cat > "$defs/00-esp.conf" <<-CONF
+	[Partition]
+	Type=esp
+	CopyBlocks=/esp.fat
+	CONF
 fi
 
 rm -f "$image"
