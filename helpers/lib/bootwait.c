@@ -92,6 +92,14 @@ static size_t describe_role_seen(const struct vr_partition_list *parts, const ch
                                  first->disk ?: "?");
 }
 
+/* Every verdict but "a piece is missing" (which more devices may supply) is final only
+ * once udev has processed every block device: a success could turn ambiguous, and a
+ * refusal may rest on a partition udev has not probed yet (a signature partition seen
+ * after its data and hash partitions: "no root-verity-sig partition beside it"). */
+static bool decided_when_settled(const struct vr_verdict *v) {
+        return v->error >= 0 || v->when_settled || !v->incomplete;
+}
+
 /* What the search still needs, in words a user can check against the disks. */
 static void describe_awaited(const struct vr_discover_config *cfg, const char *arch, char *buf, size_t size) {
         bool usr = cfg->target == VR_TARGET_USR;
@@ -124,7 +132,7 @@ const char *vr_wait_message(const struct vr_discover_config *cfg, const struct v
         size_t len, disks = count_disks(parts);
         char awaited[512], seen[512];
 
-        if (v->when_settled)
+        if (decided_when_settled(v))
                 snprintf(awaited, sizeof(awaited), "udev to finish probing every block device before deciding");
         else
                 describe_awaited(cfg, arch, awaited, sizeof(awaited));
@@ -184,10 +192,6 @@ static bool block_devices_initialized(struct wait_state *s) {
         return true;
 }
 
-/* A success, or a refusal that only more partitions on the boot disk could undo. */
-static bool decided_when_settled(const struct vr_verdict *v) {
-        return v->error >= 0 || v->when_settled;
-}
 
 /* Sets s->cfg.boot_disk, or refuses in s->v: a duplicated boot partition for good, a
  * missing one as incomplete when the signed target may be looked for on that disk only. */
@@ -223,12 +227,7 @@ static void evaluate(struct wait_state *s) {
         }
         if (resolve_boot_disk(s) >= 0)
                 vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
-        /* A success is final only once udev has processed every block device the kernel
-         * announced: a second disk still being probed could make the choice ambiguous. */
-        if (decided_when_settled(s->v))
-                s->done = block_devices_initialized(s);
-        else
-                s->done = !s->v->incomplete;
+        s->done = decided_when_settled(s->v) && block_devices_initialized(s);
 }
 
 /* After a burst of events. A success waiting for udev to finish is not re-evaluated on

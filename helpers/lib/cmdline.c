@@ -52,6 +52,7 @@ void vr_cmdline_init(struct vr_cmdline *c) {
 void vr_cmdline_done(struct vr_cmdline *c) {
         free(c->root);
         free(c->rootfstype);
+        free(c->mount_usr);
         free(c->roothash);
         free(c->root_data);
         free(c->root_hash_device);
@@ -310,6 +311,8 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
                 return set_string(&c->root, key, value, false);
         if (key_eq(key, "rootfstype"))
                 return set_string(&c->rootfstype, key, value, false);
+        if (key_eq(key, "mount.usr"))
+                return set_string(&c->mount_usr, key, value, false);
         if (key_eq(key, "roothash"))
                 return set_hash(&c->roothash, key, value);
         if (key_eq(key, "usrhash"))
@@ -442,7 +445,9 @@ bool vr_cmdline_wants_usr(const struct vr_cmdline *c) {
 }
 
 bool vr_cmdline_auto_usr(const struct vr_cmdline *c) {
-        return c->verity != 0 && !c->roothash && !c->root_data && !vr_cmdline_wants_usr(c) &&
+        /* mount.usr= naming a device is the user's /usr: not ours to find. */
+        bool usr_auto = !c->mount_usr || streq(c->mount_usr, "dissect") || streq(c->mount_usr, "gpt-auto");
+        return c->verity != 0 && !c->roothash && !c->root_data && !vr_cmdline_wants_usr(c) && usr_auto &&
                (c->root_mode == VR_ROOT_UNSET || c->root_mode == VR_ROOT_AUTO);
 }
 

@@ -29,6 +29,7 @@ struct vr_cmdline {
         enum vr_root_mode root_mode;
         char *root;              /* root= as given, or NULL */
         char *rootfstype;        /* rootfstype=, or NULL */
+        char *mount_usr;         /* mount.usr= (systemd-fstab-generator's), or NULL */
         int verity;              /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 off, 1 on */
         char *roothash;          /* roothash= (hex, as given) */
         char *root_data;         /* systemd.verity_root_data= (device path) */

@@ -544,6 +544,10 @@ static void test_auto_usr_matrix(void **state) {
                 { "systemd.verity_usr_data=/dev/vda3", false },
                 { "systemd.verity_root_data=/dev/vda1", false },
                 { "systemd.verity=0", false },
+                { "mount.usr=dissect", true },
+                { "root=dissect mount.usr=gpt-auto", true },
+                { "mount.usr=/dev/vda5", false },
+                { "mount.usr=PARTUUID=0b5a0e9e-4d2c-4b1e-9e55-1c8b6c0f3a11", false },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 vr_cmdline_done(&c);
