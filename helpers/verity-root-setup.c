@@ -84,6 +84,14 @@ static int check_label_version(const struct vr_verdict *v) {
 }
 
 #define ROOT_DISK_FILE VR_RUNDIR "/root.disk"
+/* Why the root's setup set up no /usr, for a /usr unit something else starts anyway. */
+#define USR_NONE_FILE VR_RUNDIR "/usr.none"
+
+static void record_no_usr(const char *why) {
+        _cleanup_fclose_ FILE *f = fopen(USR_NONE_FILE, "we");
+        if (f)
+                fprintf(f, "%s\n", why);
+}
 
 /* Records the verified root's disk for the auto /usr's setup, by device number: the
  * node name is only what udev calls it, the number is the disk for this boot. */
@@ -112,6 +120,15 @@ static int read_root_disk(char **ret) {
         unsigned maj, min;
         const char *node;
 
+        if (!f && errno == ENOENT) {
+                char why[1024];
+                _cleanup_fclose_ FILE *none = fopen(USR_NONE_FILE, "re");
+                if (none && fgets(why, sizeof(why), none)) {
+                        why[strcspn(why, "\n")] = 0;
+                        return log_error_errno(ENOENT, "refusing to boot the usr file system: /usr was asked for "
+                                               "(mount.usr=?), but %s", why);
+                }
+        }
         if (!f)
                 return log_error_errno(errno, "refusing to boot the usr file system: without usrhash= /usr is taken "
                                        "only from the verified root's disk, and none is recorded (" ROOT_DISK_FILE ": %s)",
@@ -149,7 +166,12 @@ static int start_usr_if_present(const struct vr_partition_list *parts, const str
         if (r < 0)
                 return log_error_errno(r, "refusing to boot: %s", pv.reason);
         if (!use) {
-                log_notice("%s", pv.reason);
+                if (p)
+                        log_notice("%s", pv.reason);
+                else
+                        snprintf(pv.reason, sizeof(pv.reason), "the root's disk %s holds no usr partition",
+                                 v->data->disk);
+                record_no_usr(pv.reason);
                 return 0;
         }
         log_notice("the root's disk also holds %s: setting up /usr from it",

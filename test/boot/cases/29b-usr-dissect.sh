@@ -85,3 +85,13 @@ expect_count 'mount /sysusr.*' 0 "mounts on /sysusr"
 # The root sees the same two dm devices.
 [ "$(grep -c 'VERITY-ROOT-TEST: dm-status ' "$log")" -eq 2 ] ||
 	fail "dm devices seen by the root: $(grep 'VERITY-ROOT-TEST: dm-status ' "$log" | tr '\n' ';')"
+
+# mount.usr=dissect where the root's disk holds no /usr (a signed root alone; -kernel, no
+# UKI): the boot stops, and the one line says there is no usr partition on that disk.
+make_trusted_cert 29c a "verity-root-test-A"
+make_root "$WORK/root-29c" nousr-29c
+make_disk "$WORK/disk-29c.img" "$WORK/root-29c" --sign "$WORK/keys-29c/a.key" "$WORK/keys-29c/a.crt"
+CERTDIR=$WORK/certs-29c build_initrd "$WORK/initrd-29c.img" systemd
+log=$(run_qemu 29b-usr-dissect-no-usr "$WORK/initrd-29c.img" "root=dissect mount.usr=dissect" "$WORK/disk-29c.img")
+expect_not_booted "$log"
+expect_console "$log" 'verity-root: refusing to boot the usr file system: /usr was asked for \(mount.usr=\?\), but the root.s disk /dev/vda holds no usr partition'
