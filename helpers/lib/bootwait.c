@@ -102,33 +102,30 @@ static bool decided_when_settled(const struct vr_verdict *v) {
 
 /* What the search still needs, in words a user can check against the disks. */
 static void describe_awaited(const struct vr_discover_config *cfg, const char *arch, char *buf, size_t size) {
-        bool usr = cfg->target == VR_TARGET_USR;
-        enum vr_part_role data = usr ? VR_ROLE_USR : VR_ROLE_ROOT, hash = usr ? VR_ROLE_USR_VERITY : VR_ROLE_ROOT_VERITY,
-                          sig = usr ? VR_ROLE_USR_VERITY_SIG : VR_ROLE_ROOT_VERITY_SIG;
+        struct vr_role_set roles = vr_target_roles(cfg->target);
         const char *disk = vr_discover_search_disk(cfg);
 
         if (cfg->data_device)
                 snprintf(buf, size, "the data device %s (systemd.verity_%s_data=)%s%s%s", cfg->data_device,
-                         usr ? "usr" : "root", cfg->hash_device ? " and the hash device " : "",
+                         vr_target_name(cfg->target), cfg->hash_device ? " and the hash device " : "",
                          cfg->hash_device ?: "", cfg->hash_device ? "" : " and its hash tree");
         else if (cfg->trusted_hash)
                 snprintf(buf, size, "a %s-%s partition and its %s-%s partition (or appended hash tree) with the "
-                         "PARTUUIDs %s derives", vr_part_role_to_string(data), arch, vr_part_role_to_string(hash), arch,
-                         usr ? "usrhash=" : "roothash=");
+                         "PARTUUIDs %s derives", vr_part_role_to_string(roles.data), arch,
+                         vr_part_role_to_string(roles.hash), arch, cfg->target == VR_TARGET_USR ? "usrhash=" : "roothash=");
         else if (cfg->boot_partuuid && !disk)
                 snprintf(buf, size, "the boot partition PARTUUID=%s (LoaderDevicePartUUID), then a %s-%s partition "
-                         "with a trusted signature on its disk", cfg->boot_partuuid, vr_part_role_to_string(sig), arch);
+                         "with a trusted signature on its disk", cfg->boot_partuuid, vr_part_role_to_string(roles.sig), arch);
         else
                 snprintf(buf, size, "a %s-%s partition with a trusted signature and the partitions it names%s%s",
-                         vr_part_role_to_string(sig), arch, disk ? " on " : "", disk ?: "");
+                         vr_part_role_to_string(roles.sig), arch, disk ? " on " : "", disk ?: "");
 }
 
 const char *vr_wait_message(const struct vr_discover_config *cfg, const struct vr_partition_list *parts,
                             const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size) {
         const char *arch = cfg->arch ?: vr_dps_native_arch();
-        bool usr = cfg->target == VR_TARGET_USR;
-        enum vr_part_role roles[] = { usr ? VR_ROLE_USR : VR_ROLE_ROOT, usr ? VR_ROLE_USR_VERITY : VR_ROLE_ROOT_VERITY,
-                                      usr ? VR_ROLE_USR_VERITY_SIG : VR_ROLE_ROOT_VERITY_SIG };
+        struct vr_role_set set = vr_target_roles(cfg->target);
+        enum vr_part_role roles[] = { set.data, set.hash, set.sig };
         size_t len, disks = count_disks(parts);
         char awaited[512], seen[512];
 
@@ -144,7 +141,7 @@ const char *vr_wait_message(const struct vr_discover_config *cfg, const struct v
                         len += describe_role_seen(parts, arch, roles[i], seen + len, sizeof(seen) - len);
         }
         snprintf(buf, size, "waiting up to %us for the %s partitions (%s); seen so far: %s", timeout_sec,
-                 usr ? "usr" : "root", awaited, seen);
+                 vr_target_name(cfg->target), awaited, seen);
         return buf;
 }
 
@@ -210,7 +207,7 @@ static int resolve_boot_disk(struct wait_state *s) {
                 s->v->incomplete = true;
                 return vr_verdict_refuse(s->v, -ENXIO, "the boot partition PARTUUID=%s (LoaderDevicePartUUID) is on no "
                                          "disk: a signed %s is looked for on the boot disk only", s->loader_text,
-                                         s->cfg.target == VR_TARGET_USR ? "usr" : "root");
+                                         vr_target_name(s->cfg.target));
         }
         return 0;
 }

@@ -13,7 +13,7 @@ static bool uuid_is(vr_id128 id, const unsigned char want[16]) {
 }
 
 int vr_cmdline_fragment(const struct vr_verdict *v, enum vr_target target, char **ret) {
-        const char *key = target == VR_TARGET_USR ? "usr" : "root";
+        const char *key = vr_target_name(target);
         unsigned char data_uuid[16], hash_uuid[16];
         char *s;
         int r;

@@ -10,9 +10,9 @@ struct designators {
 };
 
 static struct designators designators_for(enum vr_target t) {
-        if (t == VR_TARGET_USR)
-                return (struct designators) { VR_DESIGNATOR_USR, VR_DESIGNATOR_USR_VERITY, VR_DESIGNATOR_USR_VERITY_SIG };
-        return (struct designators) { VR_DESIGNATOR_ROOT, VR_DESIGNATOR_ROOT_VERITY, VR_DESIGNATOR_ROOT_VERITY_SIG };
+        struct vr_role_set r = vr_target_roles(t);
+        return (struct designators) { vr_designator_from_role(r.data), vr_designator_from_role(r.hash),
+                                      vr_designator_from_role(r.sig) };
 }
 
 /* "root=verity+unused" for messages: the effective rule of d. */
@@ -25,8 +25,8 @@ static const char *rule(const struct vr_image_policy *p, enum vr_designator d, c
 
 int vr_policy_before(const struct vr_discover_config *cfg, enum vr_sig_policy *sig, struct vr_verdict *v) {
         struct designators d = designators_for(cfg->target);
-        const char *what = d.data == VR_DESIGNATOR_ROOT ? "root" : "usr";
-        const char *hash_key = d.data == VR_DESIGNATOR_ROOT ? "roothash" : "usrhash";
+        const char *what = vr_target_name(cfg->target);
+        const char *hash_key = cfg->target == VR_TARGET_USR ? "usrhash" : "roothash";
         char r1[160], r2[160];
 
         *sig = cfg->sig;

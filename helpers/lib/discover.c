@@ -9,17 +9,13 @@
 #include "util.h"
 #include "version.h"
 
-struct role_set {
-        enum vr_part_role data, hash, sig;
-};
-
-static struct role_set roles_for(enum vr_target t) {
+struct vr_role_set vr_target_roles(enum vr_target t) {
         if (t == VR_TARGET_USR)
-                return (struct role_set) { VR_ROLE_USR, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG };
-        return (struct role_set) { VR_ROLE_ROOT, VR_ROLE_ROOT_VERITY, VR_ROLE_ROOT_VERITY_SIG };
+                return (struct vr_role_set) { VR_ROLE_USR, VR_ROLE_USR_VERITY, VR_ROLE_USR_VERITY_SIG };
+        return (struct vr_role_set) { VR_ROLE_ROOT, VR_ROLE_ROOT_VERITY, VR_ROLE_ROOT_VERITY_SIG };
 }
 
-static const char *target_name(enum vr_target t) {
+const char *vr_target_name(enum vr_target t) {
         return t == VR_TARGET_USR ? "usr" : "root";
 }
 
@@ -64,7 +60,7 @@ static bool has_role(const struct vr_partition *p, const char *arch, enum vr_par
 const struct vr_partition *vr_disk_find_target(const struct vr_partition_list *parts, const char *disk,
                                                const char *arch, enum vr_target target,
                                                const struct vr_image_filter *filter) {
-        struct role_set roles = roles_for(target);
+        struct vr_role_set roles = vr_target_roles(target);
         for (size_t i = 0; i < parts->n; i++) {
                 const struct vr_partition *p = &parts->items[i];
                 if (streq(p->disk, disk) && vr_image_filter_keeps(filter, p) &&
@@ -86,7 +82,7 @@ const char *vr_discover_search_disk(const struct vr_discover_config *cfg) {
 
 int vr_refuse_other_disk(const struct vr_discover_config *cfg, const struct vr_partition *candidate,
                          struct vr_verdict *v) {
-        const char *what = target_name(cfg->target);
+        const char *what = vr_target_name(cfg->target);
         char d[256];
 
         v->when_settled = true;
@@ -198,7 +194,7 @@ static int refuse_uuid_elsewhere(const struct vr_partition_list *parts, const st
  * check their types and disk, read the superblock and check the top of the tree. */
 static int bind_partitions(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
                            const char *arch, const char *disk, struct candidate *c, struct vr_verdict *v) {
-        struct role_set roles = roles_for(cfg->target);
+        struct vr_role_set roles = vr_target_roles(cfg->target);
         const struct vr_partition *found[4];
         unsigned char u[16];
         vr_id128 data_uuid, hash_uuid;
@@ -219,13 +215,13 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
                 n = find_by_device(parts, cfg->data_device, found, ELEMENTSOF(found));
                 if (n == 0)
                         return refuse_incomplete(v, "%s data device %s (systemd.verity_%s_data=) not found",
-                                                 target_name(cfg->target), cfg->data_device, target_name(cfg->target));
+                                                 vr_target_name(cfg->target), cfg->data_device, vr_target_name(cfg->target));
         } else
                 n = find_by_uuid(parts, data_uuid, disk, found, ELEMENTSOF(found));
         if (n == 0)
                 return refuse_incomplete(v, "no %s partition with PARTUUID=" VR_ID128_FORMAT_STR
                                          " (derived from the root hash) found%s%s",
-                                         target_name(cfg->target), VR_ID128_FORMAT_VAL(data_uuid),
+                                         vr_target_name(cfg->target), VR_ID128_FORMAT_VAL(data_uuid),
                                          disk ? " on " : "", disk ?: "");
         if (n > 1)
                 return refuse(v, -ENOTUNIQ, "ambiguous: %zu partitions have PARTUUID=" VR_ID128_FORMAT_STR ": %s and %s",
@@ -240,7 +236,7 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
                 n = find_by_device(parts, cfg->hash_device, found, ELEMENTSOF(found));
                 if (n == 0)
                         return refuse_incomplete(v, "%s hash device %s (systemd.verity_%s_hash=) not found",
-                                                 target_name(cfg->target), cfg->hash_device, target_name(cfg->target));
+                                                 vr_target_name(cfg->target), cfg->hash_device, vr_target_name(cfg->target));
         } else
                 n = find_by_uuid(parts, hash_uuid, disk, found, ELEMENTSOF(found));
         if (n > 1)
@@ -268,7 +264,7 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
                         close(data_region.fd);
                         return refuse_incomplete(v, "missing %s-verity partition with PARTUUID=" VR_ID128_FORMAT_STR
                                                  " for %s, and no hash tree appended to it",
-                                                 target_name(cfg->target), VR_ID128_FORMAT_VAL(hash_uuid), data_what);
+                                                 vr_target_name(cfg->target), VR_ID128_FORMAT_VAL(hash_uuid), data_what);
                 }
                 c->hash = c->data;
                 c->appended = true;
@@ -283,7 +279,7 @@ static int bind_partitions(const struct vr_partition_list *parts, const struct v
                 if (!cfg->hash_device && !streq(c->hash->disk, c->data->disk)) {
                         close(data_region.fd);
                         return refuse(v, -EXDEV, "%s and %s are on different disks; data, hash and signature of one %s must share a disk",
-                                      describe(c->data, d1), describe(c->hash, d2), target_name(cfg->target));
+                                      describe(c->data, d1), describe(c->hash, d2), vr_target_name(cfg->target));
                 }
                 r = open_region(c->hash, &hash_region, hash_what, sizeof(hash_what));
                 if (r < 0) {
@@ -383,7 +379,7 @@ static void fill_verdict(struct vr_verdict *v, struct candidate *c, enum vr_hash
 /* rd.verity.sig=required|optional with a cmdline hash: look for a signature over that same hash. */
 static int check_cmdline_hash_signature(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
                                         const char *arch, struct candidate *c, struct vr_verdict *v) {
-        struct role_set roles = roles_for(cfg->target);
+        struct vr_role_set roles = vr_target_roles(cfg->target);
         char hex[2 * VR_ROOTHASH_MAX + 1], d[256];
         size_t seen = 0;
 
@@ -466,7 +462,7 @@ static int discover_trusted_hash(const struct vr_partition_list *parts, const st
 
 static int discover_signed(const struct vr_partition_list *parts, const struct vr_discover_config *cfg,
                            const char *arch, struct vr_verdict *v) {
-        struct role_set roles = roles_for(cfg->target);
+        struct vr_role_set roles = vr_target_roles(cfg->target);
         struct candidate best = {};
         size_t n_valid = 0, n_sig = 0, n_ties = 0;
         struct vr_verdict first_refusal = {};
@@ -540,13 +536,13 @@ static int discover_signed(const struct vr_partition_list *parts, const struct v
                                                       describe(&parts->items[i], d1), vr_part_role_to_string(roles.sig),
                                                       cfg->target == VR_TARGET_USR ? "usrhash" : "roothash");
                         return refuse_incomplete(v, "no signed %s found: no %s-%s partition with a trusted signature",
-                                                 target_name(cfg->target), vr_part_role_to_string(roles.sig), arch);
+                                                 vr_target_name(cfg->target), vr_part_role_to_string(roles.sig), arch);
                 }
                 return refuse(v, -ENOKEY, "no usable signature partition");
         }
         if (n_ties > 0) {
                 refuse(v, -ENOTUNIQ, "ambiguous: %zu signed %s candidates with the same version label: %s and %s",
-                       n_ties + 1, target_name(cfg->target), describe(best.data, d1), describe(tie, d2));
+                       n_ties + 1, vr_target_name(cfg->target), describe(best.data, d1), describe(tie, d2));
                 candidate_done(&best);
                 return v->error;
         }
@@ -594,7 +590,7 @@ static void name_implied_sig(const struct vr_discover_config *cfg, enum vr_sig_p
         char rest[sizeof(v->reason)];
         snprintf(rest, sizeof(rest), "%s", v->reason + strlen(prefix));
         snprintf(v->reason, sizeof(v->reason), "signature required (systemd.image_policy= allows %s=signed, not "
-                 "verity)%s", cfg->target == VR_TARGET_USR ? "usr" : "root", rest);
+                 "verity)%s", vr_target_name(cfg->target), rest);
 }
 
 int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_config *cfg, struct vr_verdict *v) {
@@ -625,7 +621,7 @@ int vr_discover(const struct vr_partition_list *parts, const struct vr_discover_
                 r = vr_policy_after(&view, &eff, arch, v);
         if (r >= 0 && eff.sig == VR_SIG_OFF && cfg->sig != VR_SIG_OFF)
                 snprintf(v->signature_status, sizeof(v->signature_status),
-                         "not used (systemd.image_policy= allows no signed %s)", target_name(cfg->target));
+                         "not used (systemd.image_policy= allows no signed %s)", vr_target_name(cfg->target));
         name_implied_sig(cfg, eff.sig, v);
         if (r < 0 && view.n < parts->n) {
                 size_t len = strlen(v->reason);

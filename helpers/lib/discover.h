@@ -14,6 +14,14 @@
 
 enum vr_target { VR_TARGET_ROOT, VR_TARGET_USR };
 
+/* The DPS roles of a target's data, verity and signature partitions. */
+struct vr_role_set {
+        enum vr_part_role data, hash, sig;
+};
+struct vr_role_set vr_target_roles(enum vr_target t);
+/* "root" or "usr". */
+const char *vr_target_name(enum vr_target t);
+
 enum vr_hash_source {
         VR_HASH_SOURCE_NONE,
         VR_HASH_SOURCE_CMDLINE,   /* roothash=/usrhash=: trusted because the cmdline is */
