@@ -19,24 +19,18 @@ int vr_image_filter_parse(const char *s, struct vr_image_filter *ret) {
                 size_t n = colon ? (size_t) (colon - rule) : strlen(rule);
                 const char *eq = memchr(rule, '=', n);
                 size_t dn = eq ? (size_t) (eq - rule) : 0;
-                char name[32];
-                enum vr_designator d = VR_DESIGNATOR_INVALID;
+                enum vr_designator d = vr_designator_from_prefix(rule, dn);
                 int r = 0;
 
                 if (!eq || eq + 1 == rule + n)
                         r = log_error_errno(-EINVAL, "Image filter rule \"%.*s\" is not designator=glob",
                                             (int) (n > 64 ? 64 : n), rule);
                 else {
-                        if (dn < sizeof(name)) {
-                                memcpy(name, rule, dn);
-                                name[dn] = 0;
-                                d = vr_designator_from_string(name);
-                        }
                         if (d < 0)
                                 r = log_error_errno(-EBADSLT, "Unknown partition designator \"%.*s\" in image filter",
                                                     (int) (dn > 64 ? 64 : dn), rule);
                         else if (f.pattern[d])
-                                r = log_error_errno(-ENOTUNIQ, "Image filter names %s twice", name);
+                                r = log_error_errno(-ENOTUNIQ, "Image filter names %s twice", vr_designator_to_string(d));
                         else if (!(f.pattern[d] = strndup(eq + 1, n - dn - 1)))
                                 r = log_error_errno(-ENOMEM, "Out of memory parsing the image filter");
                 }

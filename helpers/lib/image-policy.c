@@ -44,9 +44,9 @@ static const struct {
         { "xfs", VR_POLICY_XFS },
 };
 
-enum vr_designator vr_designator_from_string(const char *s) {
+enum vr_designator vr_designator_from_prefix(const char *s, size_t n) {
         for (enum vr_designator d = 0; d < _VR_DESIGNATOR_MAX; d++)
-                if (streq(s, designator_names[d]))
+                if (strlen(designator_names[d]) == n && strncmp(s, designator_names[d], n) == 0)
                         return d;
         return VR_DESIGNATOR_INVALID;
 }
@@ -191,13 +191,7 @@ int vr_image_policy_parse(const char *s, struct vr_image_policy *ret) {
                                                (int) (n > 64 ? 64 : n), rule);
                 size_t dn = (size_t) (eq - rule);
                 uint32_t flags = 0;
-                char name[32];
-                enum vr_designator d = VR_DESIGNATOR_INVALID;
-                if (dn > 0 && dn < sizeof(name)) {
-                        memcpy(name, rule, dn);
-                        name[dn] = 0;
-                        d = vr_designator_from_string(name);
-                }
+                enum vr_designator d = vr_designator_from_prefix(rule, dn);
                 if (dn > 0 && d < 0)
                         return log_error_errno(-EBADSLT, "Unknown partition designator \"%.*s\" in image policy",
                                                (int) (dn > 64 ? 64 : dn), rule);
@@ -211,7 +205,8 @@ int vr_image_policy_parse(const char *s, struct vr_image_policy *ret) {
                         p.default_flags = flags;
                 } else {
                         if (p.listed[d])
-                                return log_error_errno(-ENOTUNIQ, "Image policy names %s twice", name);
+                                return log_error_errno(-ENOTUNIQ, "Image policy names %s twice",
+                                                       vr_designator_to_string(d));
                         p.listed[d] = true;
                         p.flags[d] = flags;
                 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "dps.h"
 
@@ -27,7 +28,8 @@ enum vr_designator {
         VR_DESIGNATOR_INVALID = -1,
 };
 
-enum vr_designator vr_designator_from_string(const char *s);
+/* The designator named by the first n bytes of s (a rule's "designator=" part). */
+enum vr_designator vr_designator_from_prefix(const char *s, size_t n);
 const char *vr_designator_to_string(enum vr_designator d);
 /* The designator of one of the verity-relevant roles dps.c knows. */
 enum vr_designator vr_designator_from_role(enum vr_part_role role);
