@@ -189,7 +189,6 @@ static bool block_devices_initialized(struct wait_state *s) {
         return true;
 }
 
-
 /* Sets s->cfg.boot_disk, or refuses in s->v: a duplicated boot partition for good, a
  * missing one as incomplete when the signed target may be looked for on that disk only. */
 static int resolve_boot_disk(struct wait_state *s) {
