@@ -3,7 +3,7 @@
 # Runs every test suite of `make check` and ends with one "N passed, N failed" line.
 # Suites: unit tests (cmocka), the same under ASan+UBSan, the boot helpers against a
 # chosen /proc/cmdline (cmdline), inspect tests on images,
-# a short fuzzing smoke, the QEMU boot tests, and a subset of the stack matrix (make
+# a short fuzzing smoke, the QEMU boot tests (some again with dracut-systemd), and a subset of the stack matrix (make
 # check-stacks: CHECK_STACKS suites, CHECK_STACK_CASES boot cases). VR_SUITES="unit inspect" picks some.
 set -u
 cd "$(dirname "$0")/.."
@@ -12,7 +12,10 @@ passed=0
 failed=0
 skipped=0
 failures=()
-suites=${VR_SUITES:-unit asan cmdline inspect kiwi mkimage package fuzz boot stacks}
+suites=${VR_SUITES:-unit asan cmdline inspect kiwi mkimage package fuzz boot boot-dracut-systemd stacks}
+# Boot cases run again with dracut-systemd in the initrd (the module works with and without
+# it): the command line hooks, root=dissect and dracut's own emergency path.
+CHECK_DRACUT_SYSTEMD_CASES=${CHECK_DRACUT_SYSTEMD_CASES:-01-roothash 01b-invalid-cmdline 02b-signed-repart 04-corrupt-block 11-root-dissect 09b-usr-signed-auto}
 # The CI subset of test/stacks/run.sh: one stack, the boots most likely to break there.
 CHECK_STACKS=${CHECK_STACKS:-trixie}
 CHECK_STACK_CASES=${CHECK_STACK_CASES:-02b-signed-repart 11-root-dissect 29-one-owner}
@@ -93,6 +96,9 @@ for suite in $suites; do
         mkimage) run_script_suite mkimage test/mkimage/run.sh ;;
         fuzz) run_script_suite fuzz test/run-fuzz.sh build-fuzz/fuzz "$FUZZ_SMOKE_SECONDS" ;;
         boot) run_script_suite boot test/boot/run.sh ;;
+        boot-dracut-systemd)
+            read -ra cases <<< "$CHECK_DRACUT_SYSTEMD_CASES"
+            WITH_DRACUT_SYSTEMD=1 run_script_suite boot-dracut-systemd test/boot/run.sh "${cases[@]}" ;;
         stacks)
             read -ra stack_suites <<< "$CHECK_STACKS"
             STACK_CASES=$CHECK_STACK_CASES run_script_suite stacks test/stacks/run.sh "${stack_suites[@]}" ;;

@@ -23,9 +23,9 @@ check() {
 
 depends() {
     if dracut_module_included "systemd"; then
-        # dracut-systemd: the cmdline hooks (root=dissect) and dracut's emergency
-        # path, which honours rd.shell, when a root is refused.
-        echo systemd-veritysetup dracut-systemd dm
+        # Not dracut-systemd: the generator reads the command line itself, and
+        # verity-root-emergency.service ends a failed boot where dracut's is missing.
+        echo systemd-veritysetup dm
     else
         echo dm
     fi
@@ -101,7 +101,10 @@ install() {
 
     inst_binary "$verityroot_libexecdir"/verity-root-setup /usr/lib/dracut-verity/verity-root-setup
     inst_binary "$verityroot_libexecdir"/verity-root-check /usr/lib/dracut-verity/verity-root-check
-    inst_hook cmdline 30 "$moddir/parse-verity-root.sh"
+    # Run by the shell init and by dracut-systemd's dracut-cmdline.service only.
+    if ! dracut_module_included "systemd" || dracut_module_included "dracut-systemd"; then
+        inst_hook cmdline 30 "$moddir/parse-verity-root.sh"
+    fi
     install_min_version || return 1
 
     if dracut_module_included "systemd"; then
@@ -111,6 +114,13 @@ install() {
         # One owner for /dev/mapper/root: our generator replaces systemd's in the initrd.
         mkdir -p "$initdir/etc/systemd/system-generators"
         ln -sf /dev/null "$initdir/etc/systemd/system-generators/systemd-veritysetup-generator"
+        # Without dracut-systemd there is no emergency.service that honours rd.shell and
+        # rd.emergency (or none at all: emergency.target then fails to start, and a
+        # refused root leaves the boot sitting there). /etc: over systemd's own too.
+        if ! dracut_module_included "dracut-systemd"; then
+            inst_script "$moddir/verity-root-emergency.sh" /usr/lib/dracut-verity/verity-root-emergency
+            inst_simple "$moddir/verity-root-emergency.service" "$systemdsystemconfdir/emergency.service"
+        fi
     else
         inst_hook initqueue/settled 30 "$moddir/verity-root-settled.sh"
         inst_hook pre-pivot 10 "$moddir/mount-verity-usr.sh"

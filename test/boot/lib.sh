@@ -297,9 +297,11 @@ build_initrd() {
 	*) fail "build_initrd: unknown flavour $flavour"; return 1 ;;
 	esac
 	[ "$variant" = stock ] || modules+=" verity-root"
+	# The module needs no dracut-systemd; WITH_DRACUT_SYSTEMD=1 adds it, as full initrds have it.
+	[ "${WITH_DRACUT_SYSTEMD:-0}" = 0 ] || [ "${flavour#stock-}" != systemd ] || modules+=" dracut-systemd"
 	prepare_dracut "$variant" || return 1
 	kver=$(kernel_version) || return 1
-	key=$( { echo "$flavour $kver $*"; source_hash;
+	key=$( { echo "$flavour $kver $* ${WITH_DRACUT_SYSTEMD:-0} ${NO_EMERGENCY_OVERLAY:-0}"; source_hash;
 		[ -n "${CERTDIR:-}" ] && cat "$CERTDIR"/*.crt 2>/dev/null
 		[ -n "${CERTROOT:-}" ] && find "$CERTROOT" -printf '%p %s %l\n' | sort; } | sha256sum | cut -c1-16)
 	local img=$WORK/initrd-$flavour-$key.img
@@ -318,7 +320,10 @@ build_initrd() {
 			verityroot_certdir="$WORK/certs-$key"
 			EOF
 		fi
+		# NO_EMERGENCY_OVERLAY=1: the initrd's own emergency path ends a failed boot.
 		overlay=$(emergency_overlay)
+		[ "${NO_EMERGENCY_OVERLAY:-0}" = 0 ] || overlay=$WORK/no-overlay
+		mkdir -p "$overlay"
 		t0=$(date +%s)
 		# --stdlog 4: info, the default of dracut 059 but not of dracut-ng; the check
 		# below reads its "Including module" lines.
