@@ -11,9 +11,9 @@
 # Env: BENCH_REPS=9       boots per variant for figure 1 (a b c d): a 2% target
 #                         needs more than 5 rounds against a ±5% boot-to-boot spread
 #      BENCH_EXTRA_REPS=3 boots per variant for figure 2 (corrupted block)
-#      BENCH_BOOT_EXTRA="a16 c16 a128 c128 a8d c8d a32d c32d"  boot-time discovery
-#                         as the work grows (figure 4), interleaved with figure 1's rounds
-#                         (a0 = lean stock is another choice)
+#      BENCH_BOOT_EXTRA="ads a16 c16 a128 c128 a8d c8d a32d c32d"  stock with
+#                         dracut-systemd (figure 1) and boot-time discovery as the work
+#                         grows (figure 4), interleaved with figure 1's rounds
 #      BENCH_EXTRA_BOOT_REPS=2  rounds (of BENCH_REPS) that include them
 #      BENCH_HF_ROUNDS=5 BENCH_HF_RUNS=20   hyperfine rounds x runs (figures 4, 5)
 #      BENCH_STOCK_TIMEOUT=30  DefaultDeviceTimeoutSec for the corrupted-block boots
@@ -32,7 +32,7 @@ mkdir -p "$WORK"
 
 REPS=${BENCH_REPS:-9}
 EXTRA_REPS=${BENCH_EXTRA_REPS:-3}
-BOOT_EXTRA=${BENCH_BOOT_EXTRA:-a16 c16 a128 c128 a8d c8d a32d c32d}
+BOOT_EXTRA=${BENCH_BOOT_EXTRA:-ads a16 c16 a128 c128 a8d c8d a32d c32d}
 EXTRA_BOOT_REPS=${BENCH_EXTRA_BOOT_REPS:-2}
 HF_ROUNDS=${BENCH_HF_ROUNDS:-5}
 HF_RUNS=${BENCH_HF_RUNS:-20}
@@ -99,8 +99,10 @@ make_fixtures() {
 # Initrds: the module ones trust the RSA-2048 certificate.
 make_initrds() {
 	phase "initrds"
+	# The baseline: the leanest stock initrd that boots the image with roothash= (no
+	# dracut-systemd, which the module does not need either).
 	build_initrd "$WORK/i-stock-lean.img" stock-systemd || die "stock-systemd initrd failed"
-	# Same dracut module set as the module's initrd: verity-root depends on dracut-systemd.
+	# For reference: what full initrds carry on top.
 	build_initrd "$WORK/i-stock.img" stock-systemd --add dracut-systemd || die "stock initrd failed"
 	CERTDIR=$WORK/certs-rsa2048 build_initrd "$WORK/i-mod.img" systemd || die "module initrd failed"
 	# Figure 2: the root device timeout (DefaultDeviceTimeoutSec, 90 s, not settable
@@ -108,7 +110,7 @@ make_initrds() {
 	mkdir -p "$WORK/devtimeout/etc/systemd/system.conf.d"
 	printf '[Manager]\nDefaultDeviceTimeoutSec=%s\n' "$STOCK_TIMEOUT" \
 		> "$WORK/devtimeout/etc/systemd/system.conf.d/bench-device-timeout.conf"
-	build_initrd "$WORK/i-stock-dt.img" stock-systemd --add dracut-systemd --include "$WORK/devtimeout" / \
+	build_initrd "$WORK/i-stock-dt.img" stock-systemd --include "$WORK/devtimeout" / \
 		|| die "stock initrd (device timeout) failed"
 	CERTDIR=$WORK/certs-rsa2048 build_initrd "$WORK/i-mod-dt.img" systemd --include "$WORK/devtimeout" / \
 		|| die "module initrd (device timeout) failed"
@@ -129,18 +131,18 @@ other_disks() { seq -f "$WORK/other%g.img" 2 "$1"; }
 boot_variant() {
 	V_DISKS=("$DISK")
 	case $1 in
-	a)    V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
-	a0)   V_INITRD=i-stock-lean V_APPEND="roothash=$HASH" ;;
+	a)    V_INITRD=i-stock-lean V_APPEND="roothash=$HASH" ;;
+	ads)  V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
 	b)    V_INITRD=i-mod        V_APPEND="roothash=$HASH" ;;
 	c)    V_INITRD=i-mod        V_APPEND="" ;;
 	d)    V_INITRD=i-shell      V_APPEND="roothash=$HASH" ;;
-	a16)  V_INITRD=i-stock      V_APPEND="roothash=$HASH_P16"   V_DISKS=("$WORK/disk-p16.img") ;;
+	a16)  V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P16"   V_DISKS=("$WORK/disk-p16.img") ;;
 	c16)  V_INITRD=i-mod        V_APPEND=""                     V_DISKS=("$WORK/disk-p16.img") ;;
-	a128) V_INITRD=i-stock      V_APPEND="roothash=$HASH_P128"  V_DISKS=("$WORK/disk-p128.img") ;;
+	a128) V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P128"  V_DISKS=("$WORK/disk-p128.img") ;;
 	c128) V_INITRD=i-mod        V_APPEND=""                     V_DISKS=("$WORK/disk-p128.img") ;;
-	a8d)  V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
+	a8d)  V_INITRD=i-stock-lean V_APPEND="roothash=$HASH" ;;
 	c8d)  V_INITRD=i-mod        V_APPEND="" ;;
-	a32d) V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
+	a32d) V_INITRD=i-stock-lean V_APPEND="roothash=$HASH" ;;
 	c32d) V_INITRD=i-mod        V_APPEND="" ;;
 	ka)   V_INITRD=i-stock-dt   V_APPEND="roothash=$HASH_CORRUPT"  V_DISKS=("$WORK/disk-corrupt.img") ;;
 	kb)   V_INITRD=i-mod-dt     V_APPEND="roothash=$HASH_CORRUPT"  V_DISKS=("$WORK/disk-corrupt.img") ;;
@@ -227,7 +229,7 @@ sizes() {
 			awk '$1 ~ /^-/ { print $5 "\t" $9 }' | sort -k2 > "$WORK/i-$i.files"
 	done
 	# What the module adds, file by file (new files and grown ones).
-	for i in stock:mod stock-shell:shell; do
+	for i in stock-lean:mod stock-shell:shell; do
 		join -t $'\t' -1 2 -2 2 -a 2 -e 0 -o 0,1.1,2.1 "$WORK/i-${i%%:*}.files" "$WORK/i-${i#*:}.files" |
 			awk -F'\t' '$3 != $2 { print $3 - $2 "\t" $1 }' | sort -rn > "$WORK/added-${i#*:}.files"
 		head -n 12 "$WORK/added-${i#*:}.files" | while IFS=$'\t' read -r z f; do
