@@ -55,8 +55,7 @@ int vr_partition_list_append(struct vr_partition_list *list, struct vr_partition
         return 0;
 }
 
-/* Moves every item of src to the end of dst in one allocation, so dst is untouched on failure. */
-static int list_move_all(struct vr_partition_list *dst, struct vr_partition_list *src) {
+int vr_partition_list_move(struct vr_partition_list *dst, struct vr_partition_list *src) {
         if (src->n == 0)
                 return 0;
         int r = list_reserve(dst, src->n);
@@ -137,16 +136,12 @@ int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_
         return 0;
 }
 
-int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
-        _cleanup_close_ int fd = -1;
+int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error_level,
+                            struct vr_partition_list *list) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
         const char *pttype = NULL;
         int r;
-
-        fd = open_disk(path);
-        if (fd < 0)
-                return fd;
 
         pr = blkid_new_probe();
         if (!pr)
@@ -154,45 +149,49 @@ int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
         errno = 0;
         if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
                 r = errno_or(-EIO);
-                return log_error_errno(r, "Cannot probe %s: %s", path, strerror(-r));
+                return log_full_errno(error_level, r, "Cannot probe %s: %s", what, strerror(-r));
         }
 
         /* Only partition tables: a filesystem found on the whole image is irrelevant here. */
         if (blkid_probe_enable_superblocks(pr, 0) < 0 || blkid_probe_enable_partitions(pr, 1) < 0 ||
             blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS) < 0)
-                return log_error_errno(EIO, "Failed to set up libblkid probing of %s", path);
+                return log_full_errno(error_level, EIO, "Failed to set up libblkid probing of %s", what);
 
         errno = 0;
         r = blkid_do_safeprobe(pr);
         if (r == 1)
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: no partition table found (a GPT needs a protective MBR)",
-                                       path);
+                return log_full_errno(nogpt_level, ENOMEDIUM,
+                                      "No GPT partition table on %s: no partition table found (a GPT needs a protective MBR)",
+                                      what);
         if (r == -2)
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: conflicting partition table signatures", path);
+                return log_full_errno(nogpt_level, ENOMEDIUM,
+                                      "No GPT partition table on %s: conflicting partition table signatures", what);
         if (r < 0) {
                 r = errno_or(-EIO);
-                return log_error_errno(r, "Failed to probe the partition table of %s: %s", path, strerror(-r));
+                return log_full_errno(error_level, r, "Failed to probe the partition table of %s: %s", what,
+                                      strerror(-r));
         }
         (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
         /* libblkid reports "PMBR" when neither the primary nor the backup header is usable. */
         if (streq_ptr(pttype, "PMBR"))
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: protective MBR found, but neither the primary nor the backup GPT header is valid",
-                                       path);
+                return log_full_errno(nogpt_level, ENOMEDIUM,
+                                      "No GPT partition table on %s: protective MBR found, but neither the primary nor the backup GPT header is valid",
+                                      what);
         if (!streq_ptr(pttype, "gpt"))
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: found a \"%s\" partition table",
-                                       path, pttype ?: "unknown");
+                return log_full_errno(nogpt_level, ENOMEDIUM, "No GPT partition table on %s: found a \"%s\" partition table",
+                                      what, pttype ?: "unknown");
 
         errno = 0;
         blkid_partlist pl = blkid_probe_get_partitions(pr);
         blkid_parttable tab = pl ? blkid_partlist_get_table(pl) : NULL;
         if (!tab) {
                 r = errno_or(-EIO);
-                return log_error_errno(r, "Failed to read the GPT of %s: %s", path, strerror(-r));
+                return log_full_errno(error_level, r, "Failed to read the GPT of %s: %s", what, strerror(-r));
         }
 
         int n = blkid_partlist_numof_partitions(pl);
         if (n < 0)
-                return log_error_errno(EIO, "Failed to read the GPT partition entries of %s", path);
+                return log_full_errno(error_level, EIO, "Failed to read the GPT partition entries of %s", what);
 
         for (int i = 0; i < n; i++) {
                 blkid_partition par = blkid_partlist_get_partition(pl, i);
@@ -201,24 +200,41 @@ int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
                         continue;
 
                 _cleanup_(vr_partition_done) struct vr_partition p = {};
-                r = partition_from_blkid(par, path, &p);
+                r = partition_from_blkid(par, what, &p);
                 if (r == -EINVAL)
                         continue;
                 if (r < 0)
                         return log_error_errno(r, "Out of memory");
-
-                p.node = strdup(path);
-                p.disk = strdup(path);
-                if (!p.node || !p.disk)
-                        return log_error_errno(ENOMEM, "Out of memory");
-                p.node_offset = p.offset;
 
                 r = vr_partition_list_append(&found, &p);
                 if (r < 0)
                         return r;
         }
 
-        return list_move_all(list, &found);
+        return vr_partition_list_move(list, &found);
+}
+
+int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
+        int r;
+
+        fd = open_disk(path);
+        if (fd < 0)
+                return fd;
+        r = vr_partitions_probe_gpt(fd, path, VR_LOG_ERR, VR_LOG_ERR, &found);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < found.n; i++) {
+                struct vr_partition *p = &found.items[i];
+                p->node = strdup(path);
+                p->disk = strdup(path);
+                if (!p->node || !p->disk)
+                        return log_error_errno(ENOMEM, "Out of memory");
+                p->node_offset = p->offset;
+        }
+        return vr_partition_list_move(list, &found);
 }
 
 /* Decimal, or hex with an optional 0x; no sign, no spaces, no trailing junk, no overflow. */
@@ -410,7 +426,7 @@ int vr_partitions_from_udev(struct vr_partition_list *list) {
                         return r;
         }
 
-        return list_move_all(list, &found);
+        return vr_partition_list_move(list, &found);
 }
 
 const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len) {

@@ -48,6 +48,13 @@ const char *vr_region_reading(void);
  * unreadable or malformed tables a message naming path and the cause. */
 int vr_partitions_from_image(const char *path, struct vr_partition_list *list);
 
+/* The libblkid half of vr_partitions_from_image(), shared with the kernel scan: appends
+ * the GPT entries of the disk open at fd, named what in messages, with every field but
+ * node, node_offset, disk and devnum set. No GPT: -ENOMEDIUM, logged at nogpt_level; a
+ * failed read at error_level. */
+int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error_level,
+                            struct vr_partition_list *list);
+
 /* vr_partitions_from_image() for each path, in order (several images stand for several disks). */
 int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_list *list);
 
@@ -75,6 +82,8 @@ int vr_partition_from_udev_props(const struct vr_udev_partition_props *props, co
                                  const char *disk, struct vr_partition *out);
 
 int vr_partition_list_append(struct vr_partition_list *list, struct vr_partition *p); /* takes ownership */
+/* Moves every item of src to the end of dst in one allocation, so dst is untouched on failure. */
+int vr_partition_list_move(struct vr_partition_list *dst, struct vr_partition_list *src);
 void vr_partition_done(struct vr_partition *p);
 void vr_partition_list_done(struct vr_partition_list *list);
 
