@@ -151,6 +151,7 @@ struct wait_state {
         struct vr_partition_list *parts;
         struct vr_verdict *v;
         struct udev *udev;
+        struct udev_monitor *kernel;
         char *pending;  /* the first block device not read completely at the last scan, and why */
         bool have_loader;
         vr_id128 loader_uuid;
@@ -199,6 +200,12 @@ static int resolve_boot_disk(struct wait_state *s) {
         return 0;
 }
 
+/* Whether the kernel has announced something since the monitor was last drained. */
+static bool events_queued(struct udev_monitor *monitor) {
+        struct pollfd pfd = { .fd = udev_monitor_get_fd(monitor), .events = POLLIN };
+        return poll(&pfd, 1, 0) > 0;
+}
+
 /* Scans the kernel's disks and decides on what is there. A verdict waiting for the last
  * disks to be read is not re-evaluated on every burst of events (a disk with 128
  * partitions is 129 events, each evaluation reads the signature and the top of the hash
@@ -222,7 +229,9 @@ static void evaluate(struct wait_state *s, bool always) {
         scanned = (struct vr_partition_list) {};
         if (resolve_boot_disk(s) >= 0)
                 vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
-        s->done = decided_when_settled(s->v) && r > 0;
+        /* A disk announced while discovery ran (reading signatures and hash trees takes
+         * a while) may make the choice ambiguous: the next scan must include it. */
+        s->done = decided_when_settled(s->v) && r > 0 && !events_queued(s->kernel);
 }
 
 /* Takes every queued event; true if any may change the verdict. One evaluation per
@@ -320,6 +329,7 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                 r = open_monitor(udev, "udev", &udev_events);
         if (r < 0)
                 goto fail;
+        s.kernel = kernel;
 
         evaluate(&s, true);
         if (!s.done) {
