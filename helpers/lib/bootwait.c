@@ -7,6 +7,7 @@
 #include "bootwait.h"
 #include "dps.h"
 #include "partition-kernel.h"
+#include "udev-util.h"
 #include "util.h"
 
 #define LOADER_VAR "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"

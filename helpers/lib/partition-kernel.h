@@ -18,9 +18,9 @@ struct vr_kernel_scan {
         bool nodes_may_be_files;
 };
 
-/* Appends the GPT partitions of every whole disk in sysfs that can carry partitions, as
- * vr_partition_from_device() describes them (node and disk under devdir, the partition's
- * devnum, node_offset 0). An entry counts only when the kernel has a partition device of
+/* Appends the GPT partitions of every whole disk in sysfs that can carry partitions: node
+ * and disk under devdir, the partition's devnum (vr_partition_open() checks the node
+ * against it), node_offset 0. An entry counts only when the kernel has a partition device of
  * the same number, start and size. Returns 0 when every announced block device was read
  * completely, 1 when one is still being announced (*ret_pending, if not NULL, then says
  * which and why: its sysfs name and what is missing), -errno (logged) on failure. */
