@@ -10,6 +10,7 @@
 #include "devcheck.h"
 #include "dps.h"
 #include "spawn.h"
+#include "udev-util.h"
 #include "util.h"
 #include "version.h"
 

@@ -6,6 +6,8 @@
 
 #include "bootwait.h"
 #include "dps.h"
+#include "partition-kernel.h"
+#include "udev-util.h"
 #include "util.h"
 
 #define LOADER_VAR "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
@@ -93,9 +95,9 @@ static size_t describe_role_seen(const struct vr_partition_list *parts, const ch
 }
 
 /* Every verdict but "a piece is missing" (which more devices may supply) is final only
- * once udev has processed every block device: a success could turn ambiguous, and a
- * refusal may rest on a partition udev has not probed yet (a signature partition seen
- * after its data and hash partitions: "no root-verity-sig partition beside it"). */
+ * once every block device the kernel has announced has been read: a success could turn
+ * ambiguous, and a refusal may rest on a partition not read yet (a signature partition
+ * seen after its data and hash partitions: "no root-verity-sig partition beside it"). */
 static bool decided_when_settled(const struct vr_verdict *v) {
         return v->error >= 0 || v->when_settled || !v->incomplete;
 }
@@ -130,7 +132,7 @@ const char *vr_wait_message(const struct vr_discover_config *cfg, const struct v
         char awaited[512], seen[512];
 
         if (decided_when_settled(v))
-                snprintf(awaited, sizeof(awaited), "udev to finish probing every block device before deciding");
+                snprintf(awaited, sizeof(awaited), "every block device the kernel has announced to be read before deciding");
         else
                 describe_awaited(cfg, arch, awaited, sizeof(awaited));
         len = (size_t) snprintf(seen, sizeof(seen), "%zu partition%s on %zu disk%s", parts->n, parts->n == 1 ? "" : "s",
@@ -150,43 +152,31 @@ struct wait_state {
         struct vr_partition_list *parts;
         struct vr_verdict *v;
         struct udev *udev;
-        char *pending;  /* syspath of a block device udev had not processed at the last look */
+        struct udev_monitor *kernel;
+        char *pending;  /* the first block device not read completely at the last scan, and why */
         bool have_loader;
         vr_id128 loader_uuid;
         char loader_text[VR_ID128_STRING_MAX];
         bool done;
 };
 
-static bool device_initialized(struct udev *udev, const char *syspath) {
-        _cleanup_(udev_device_unrefp) struct udev_device *d = udev_device_new_from_syspath(udev, syspath);
-        /* Gone counts as done: nothing left to wait for. */
-        return !d || udev_device_get_is_initialized(d) > 0;
+/* udev got the disk's ADD event, which the kernel sends once its partition scan is over. */
+static bool disk_processed_by_udev(const char *sysname, void *userdata) {
+        _cleanup_(udev_device_unrefp) struct udev_device *d =
+                udev_device_new_from_subsystem_sysname(userdata, "block", sysname);
+        return d && udev_device_get_is_initialized(d) > 0;
 }
 
-/* Whether udev has processed every block device. Called on every event while a success
- * waits to become final, so the device that was still pending last time is checked
- * first: one lookup per event instead of a scan of every block device. */
-static bool block_devices_initialized(struct wait_state *s) {
-        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
-        struct udev_list_entry *entry;
+/* The partitions of every disk the kernel has announced: 1 when each was read completely,
+ * 0 when one was not (s->pending says which), -errno. */
+static int scan(struct wait_state *s, struct vr_partition_list *ret) {
+        struct vr_kernel_scan ks = { .disk_processed = disk_processed_by_udev, .userdata = s->udev };
+        int r;
 
-        if (s->pending && !device_initialized(s->udev, s->pending))
-                return false;
         free(s->pending);
         s->pending = NULL;
-
-        /* libudev lists devices udev has not processed yet too (unlike sd-device's default). */
-        e = udev_enumerate_new(s->udev);
-        if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 || udev_enumerate_scan_devices(e) < 0)
-                return true;
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
-                const char *syspath = udev_list_entry_get_name(entry);
-                if (!device_initialized(s->udev, syspath)) {
-                        s->pending = strdup(syspath);
-                        return false;
-                }
-        }
-        return true;
+        r = vr_partitions_from_kernel(&ks, ret, &s->pending);
+        return r < 0 ? r : r == 0;
 }
 
 /* Sets s->cfg.boot_disk, or refuses in s->v: a duplicated boot partition for good, a
@@ -211,9 +201,20 @@ static int resolve_boot_disk(struct wait_state *s) {
         return 0;
 }
 
-static void evaluate(struct wait_state *s) {
-        vr_partition_list_done(s->parts);
-        int r = vr_partitions_from_udev(s->parts);
+/* Whether the kernel has announced something since the monitor was last drained. */
+static bool events_queued(struct udev_monitor *monitor) {
+        struct pollfd pfd = { .fd = udev_monitor_get_fd(monitor), .events = POLLIN };
+        return poll(&pfd, 1, 0) > 0;
+}
+
+/* Scans the kernel's disks and decides on what is there. A verdict waiting for the last
+ * disks to be read is not re-evaluated on every burst of events (a disk with 128
+ * partitions is 129 events, each evaluation reads the signature and the top of the hash
+ * tree again): only on the complete set, which is then final, or when always. */
+static void evaluate(struct wait_state *s, bool always) {
+        _cleanup_(vr_partition_list_done) struct vr_partition_list scanned = {};
+        int r = scan(s, &scanned);
+
         if (r < 0) {
                 vr_verdict_done(s->v);
                 *s->v = (struct vr_verdict) { .error = r };
@@ -221,19 +222,17 @@ static void evaluate(struct wait_state *s) {
                 s->done = true;
                 return;
         }
+        if (!always && decided_when_settled(s->v) && r == 0)
+                return;
+
+        vr_partition_list_done(s->parts);
+        *s->parts = scanned;
+        scanned = (struct vr_partition_list) {};
         if (resolve_boot_disk(s) >= 0)
                 vr_discover_with_kiwi(s->parts, &s->cfg, s->v);
-        s->done = decided_when_settled(s->v) && block_devices_initialized(s);
-}
-
-/* After a burst of events. A success waiting for udev to finish is not re-evaluated on
- * every event (a disk with 128 partitions is 129 events, each evaluation reads the
- * signature and the top of the hash tree again): only once every block device is
- * processed, on the complete set, which is then final. */
-static void reevaluate(struct wait_state *s) {
-        if (decided_when_settled(s->v) && !block_devices_initialized(s))
-                return;
-        evaluate(s);
+        /* A disk announced while discovery ran (reading signatures and hash trees takes
+         * a while) may make the choice ambiguous: the next scan must include it. */
+        s->done = decided_when_settled(s->v) && r > 0 && !events_queued(s->kernel);
 }
 
 /* Takes every queued event; true if any may change the verdict. One evaluation per
@@ -259,21 +258,47 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
-/* Waits for udev events until s->done or the deadline; 0, -ETIMEDOUT or -errno. */
-static int watch(struct wait_state *s, struct udev_monitor *monitor, uint64_t deadline) {
-        struct pollfd pfd = { .fd = udev_monitor_get_fd(monitor), .events = POLLIN };
+/* Waits for events until s->done or the deadline; 0, -ETIMEDOUT or -errno. The kernel's
+ * events announce block devices; udev's matter only while a disk waits for udev to have
+ * processed it (an entry the kernel has no partition for, see vr_partitions_from_kernel). */
+static int watch(struct wait_state *s, struct udev_monitor *kernel, struct udev_monitor *udev, uint64_t deadline) {
+        struct pollfd pfd[] = {
+                { .fd = udev_monitor_get_fd(kernel), .events = POLLIN },
+                { .fd = udev_monitor_get_fd(udev), .events = POLLIN },
+        };
 
         while (!s->done) {
                 uint64_t now = now_usec();
                 if (now >= deadline)
                         return -ETIMEDOUT;
                 uint64_t ms = (deadline - now + 999) / 1000;
-                int r = poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int) ms);
+                int r = poll(pfd, ELEMENTSOF(pfd), ms > INT_MAX ? INT_MAX : (int) ms);
                 if (r < 0 && errno != EINTR)
                         return -errno;
-                if (r > 0 && drain_events(monitor))
-                        reevaluate(s);
+                if (r <= 0)
+                        continue;
+                bool relevant = pfd[0].revents && drain_events(kernel);
+                if (pfd[1].revents && drain_events(udev) && s->pending)
+                        relevant = true;
+                if (relevant)
+                        evaluate(s, false);
         }
+        return 0;
+}
+
+/* A netlink monitor ("kernel" or "udev") for block devices, whole disks included. */
+static int open_monitor(struct udev *udev, const char *name, struct udev_monitor **ret) {
+        _cleanup_(udev_monitor_unrefp) struct udev_monitor *m = udev_monitor_new_from_netlink(udev, name);
+        int r;
+
+        if (!m)
+                return errno > 0 ? -errno : -EIO;
+        r = udev_monitor_filter_add_match_subsystem_devtype(m, "block", NULL);
+        if (r >= 0)
+                r = udev_monitor_enable_receiving(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
@@ -283,7 +308,7 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
         uint64_t deadline = now_usec() + (uint64_t) timeout_sec * 1000000u;
         struct wait_state s = { .cfg = *cfg, .parts = parts, .v = v };
         _cleanup_(udev_unrefp) struct udev *udev = NULL;
-        _cleanup_(udev_monitor_unrefp) struct udev_monitor *monitor = NULL;
+        _cleanup_(udev_monitor_unrefp) struct udev_monitor *kernel = NULL, *udev_events = NULL;
         int r;
 
         s.have_loader = vr_loader_device_partuuid(&s.loader_uuid) >= 0;
@@ -300,30 +325,25 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                 goto fail;
         }
         s.udev = udev;
-        monitor = udev_monitor_new_from_netlink(udev, "udev");
-        if (!monitor) {
-                r = errno > 0 ? -errno : -EIO;
-                goto fail;
-        }
-        /* Whole disks too: their events tell when udev has caught up with them. */
-        r = udev_monitor_filter_add_match_subsystem_devtype(monitor, "block", NULL);
+        r = open_monitor(udev, "kernel", &kernel);
         if (r >= 0)
-                r = udev_monitor_enable_receiving(monitor);
+                r = open_monitor(udev, "udev", &udev_events);
         if (r < 0)
                 goto fail;
+        s.kernel = kernel;
 
-        evaluate(&s);
+        evaluate(&s, true);
         if (!s.done) {
                 if (v->error < 0) {
                         char message[1280];
                         log_notice("%s", vr_wait_message(&s.cfg, parts, v, timeout_sec, message, sizeof(message)));
                 }
-                r = watch(&s, monitor, deadline);
+                r = watch(&s, kernel, udev_events, deadline);
                 if (r == -ETIMEDOUT && decided_when_settled(v)) {
                         /* The verdict may predate the last partitions: decide on what is there now. */
-                        log_warning("udev has not processed every block device after %us (%s): deciding on the "
-                                    "partitions there now", timeout_sec, s.pending ?: "?");
-                        evaluate(&s);
+                        log_warning("not every block device the kernel has announced could be read after %us (%s): "
+                                    "deciding on the partitions there now", timeout_sec, s.pending ?: "?");
+                        evaluate(&s, true);
                 }
                 if (r == -ETIMEDOUT && v->error < 0) {
                         char reason[sizeof(v->reason)];
@@ -339,7 +359,7 @@ fail:
         free(s.pending);
         vr_verdict_done(v);
         *v = (struct vr_verdict) { .error = r };
-        snprintf(v->reason, sizeof(v->reason), "cannot watch udev for partitions: %s", strerror(-r));
+        snprintf(v->reason, sizeof(v->reason), "cannot watch for block devices: %s", strerror(-r));
         return r;
 }
 

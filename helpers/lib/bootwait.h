@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* At boot: re-evaluate the binding rules on each udev partition event until a verdict. */
+/* At boot: re-evaluate the binding rules on each burst of block device events until a verdict. */
 #pragma once
 
 #include "discover.h"
@@ -13,10 +13,12 @@ int vr_loader_device_partuuid(vr_id128 *ret);
 int vr_boot_disk_find(const struct vr_partition_list *parts, vr_id128 loader_uuid, const char **ret,
                       struct vr_verdict *v);
 
-/* Enumerates udev's partitions and applies vr_discover(); if the verdict is only
- * "incomplete", waits for more partitions (udev monitor, no polling) up to
+/* Reads the partitions of every disk the kernel has announced (vr_partitions_from_kernel(),
+ * not waiting for udev) and applies vr_discover(); if the verdict is only "incomplete",
+ * waits for more partitions (kernel and udev netlink events, no polling) up to
  * timeout_sec, then refuses with a message that says it timed out and what is missing.
- * parts keeps the partitions the verdict points into. Returns v->error. */
+ * Any other verdict is final once every announced block device has been read. parts
+ * keeps the partitions the verdict points into. Returns v->error. */
 int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,
                         struct vr_verdict *v);
 

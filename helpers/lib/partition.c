@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* GPT partitions from libblkid (image files, whole disks) or from the udev database. */
+/* GPT partitions from libblkid (image files, whole disks, the kernel's disks at boot). */
 #include <blkid/blkid.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -55,8 +55,7 @@ int vr_partition_list_append(struct vr_partition_list *list, struct vr_partition
         return 0;
 }
 
-/* Moves every item of src to the end of dst in one allocation, so dst is untouched on failure. */
-static int list_move_all(struct vr_partition_list *dst, struct vr_partition_list *src) {
+int vr_partition_list_move(struct vr_partition_list *dst, struct vr_partition_list *src) {
         if (src->n == 0)
                 return 0;
         int r = list_reserve(dst, src->n);
@@ -137,16 +136,12 @@ int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_
         return 0;
 }
 
-int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
-        _cleanup_close_ int fd = -1;
+int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error_level,
+                            struct vr_partition_list *list) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
         const char *pttype = NULL;
         int r;
-
-        fd = open_disk(path);
-        if (fd < 0)
-                return fd;
 
         pr = blkid_new_probe();
         if (!pr)
@@ -154,45 +149,49 @@ int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
         errno = 0;
         if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
                 r = errno_or(-EIO);
-                return log_error_errno(r, "Cannot probe %s: %s", path, strerror(-r));
+                return log_full_errno(error_level, r, "Cannot probe %s: %s", what, strerror(-r));
         }
 
         /* Only partition tables: a filesystem found on the whole image is irrelevant here. */
         if (blkid_probe_enable_superblocks(pr, 0) < 0 || blkid_probe_enable_partitions(pr, 1) < 0 ||
             blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS) < 0)
-                return log_error_errno(EIO, "Failed to set up libblkid probing of %s", path);
+                return log_full_errno(error_level, EIO, "Failed to set up libblkid probing of %s", what);
 
         errno = 0;
         r = blkid_do_safeprobe(pr);
         if (r == 1)
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: no partition table found (a GPT needs a protective MBR)",
-                                       path);
+                return log_full_errno(nogpt_level, ENOMEDIUM,
+                                      "No GPT partition table on %s: no partition table found (a GPT needs a protective MBR)",
+                                      what);
         if (r == -2)
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: conflicting partition table signatures", path);
+                return log_full_errno(nogpt_level, ENOMEDIUM,
+                                      "No GPT partition table on %s: conflicting partition table signatures", what);
         if (r < 0) {
                 r = errno_or(-EIO);
-                return log_error_errno(r, "Failed to probe the partition table of %s: %s", path, strerror(-r));
+                return log_full_errno(error_level, r, "Failed to probe the partition table of %s: %s", what,
+                                      strerror(-r));
         }
         (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
         /* libblkid reports "PMBR" when neither the primary nor the backup header is usable. */
         if (streq_ptr(pttype, "PMBR"))
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: protective MBR found, but neither the primary nor the backup GPT header is valid",
-                                       path);
+                return log_full_errno(nogpt_level, ENOMEDIUM,
+                                      "No GPT partition table on %s: protective MBR found, but neither the primary nor the backup GPT header is valid",
+                                      what);
         if (!streq_ptr(pttype, "gpt"))
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: found a \"%s\" partition table",
-                                       path, pttype ?: "unknown");
+                return log_full_errno(nogpt_level, ENOMEDIUM, "No GPT partition table on %s: found a \"%s\" partition table",
+                                      what, pttype ?: "unknown");
 
         errno = 0;
         blkid_partlist pl = blkid_probe_get_partitions(pr);
         blkid_parttable tab = pl ? blkid_partlist_get_table(pl) : NULL;
         if (!tab) {
                 r = errno_or(-EIO);
-                return log_error_errno(r, "Failed to read the GPT of %s: %s", path, strerror(-r));
+                return log_full_errno(error_level, r, "Failed to read the GPT of %s: %s", what, strerror(-r));
         }
 
         int n = blkid_partlist_numof_partitions(pl);
         if (n < 0)
-                return log_error_errno(EIO, "Failed to read the GPT partition entries of %s", path);
+                return log_full_errno(error_level, EIO, "Failed to read the GPT partition entries of %s", what);
 
         for (int i = 0; i < n; i++) {
                 blkid_partition par = blkid_partlist_get_partition(pl, i);
@@ -201,216 +200,41 @@ int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
                         continue;
 
                 _cleanup_(vr_partition_done) struct vr_partition p = {};
-                r = partition_from_blkid(par, path, &p);
+                r = partition_from_blkid(par, what, &p);
                 if (r == -EINVAL)
                         continue;
                 if (r < 0)
                         return log_error_errno(r, "Out of memory");
-
-                p.node = strdup(path);
-                p.disk = strdup(path);
-                if (!p.node || !p.disk)
-                        return log_error_errno(ENOMEM, "Out of memory");
-                p.node_offset = p.offset;
 
                 r = vr_partition_list_append(&found, &p);
                 if (r < 0)
                         return r;
         }
 
-        return list_move_all(list, &found);
+        return vr_partition_list_move(list, &found);
 }
 
-/* Decimal, or hex with an optional 0x; no sign, no spaces, no trailing junk, no overflow. */
-static int parse_u64(const char *s, unsigned base, uint64_t *ret) {
-        uint64_t v = 0;
-
-        if (base == 16 && (startswith(s, "0x") || startswith(s, "0X")))
-                s += 2;
-        if (!*s)
-                return -EINVAL;
-        for (; *s; s++) {
-                unsigned d;
-                if (*s >= '0' && *s <= '9')
-                        d = (unsigned) (*s - '0');
-                else if (base == 16 && *s >= 'a' && *s <= 'f')
-                        d = (unsigned) (*s - 'a' + 10);
-                else if (base == 16 && *s >= 'A' && *s <= 'F')
-                        d = (unsigned) (*s - 'A' + 10);
-                else
-                        return -EINVAL;
-                if (v > (UINT64_MAX - d) / base)
-                        return -ERANGE;
-                v = v * base + d;
-        }
-        *ret = v;
-        return 0;
-}
-
-/* Undoes blkid_encode_string(): "\xHH" back to the byte; everything else is literal. */
-static int udev_decode(const char *s, char **ret) {
-        _cleanup_free_ char *out = malloc(strlen(s) + 1);
-        char *o = out;
-
-        if (!out)
-                return -ENOMEM;
-        while (*s) {
-                unsigned char b;
-                if (s[0] == '\\' && s[1] == 'x' && s[2] && s[3] && vr_hex_decode(s + 2, 2, &b, 1) == 0) {
-                        if (b == 0)
-                                return -EINVAL;
-                        *o++ = (char) b;
-                        s += 4;
-                } else
-                        *o++ = *s++;
-        }
-        *o = 0;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
-
-int vr_partition_from_udev_props(const struct vr_udev_partition_props *props, const char *node,
-                                 const char *disk, struct vr_partition *out) {
-        _cleanup_(vr_partition_done) struct vr_partition p = {};
-        uint64_t number, start, size;
-
-        if (!props->scheme) {
-                log_debug("%s: not probed for a partition table entry yet (no ID_PART_ENTRY_SCHEME)", node);
-                return -ENOENT;
-        }
-        if (!streq(props->scheme, "gpt")) {
-                log_debug("%s: not a GPT partition (ID_PART_ENTRY_SCHEME=%s)", node, props->scheme);
-                return -EMEDIUMTYPE;
-        }
-
-        static const char *const required[] = { "ID_PART_ENTRY_TYPE", "ID_PART_ENTRY_UUID", "ID_PART_ENTRY_NUMBER",
-                                                "ID_PART_ENTRY_OFFSET", "ID_PART_ENTRY_SIZE" };
-        const char *const values[] = { props->type, props->uuid, props->number, props->offset, props->size };
-        for (size_t i = 0; i < ELEMENTSOF(required); i++)
-                if (!values[i])
-                        return log_error_errno(ENOENT, "GPT partition %s has no %s property", node, required[i]);
-
-        if (vr_id128_from_string(props->type, &p.type) < 0)
-                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_TYPE=%s", node, props->type);
-        if (vr_id128_from_string(props->uuid, &p.uuid) < 0)
-                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_UUID=%s", node, props->uuid);
-        if (parse_u64(props->number, 10, &number) < 0 || number == 0 || number > UINT32_MAX)
-                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_NUMBER=%s", node, props->number);
-        p.partno = (unsigned) number;
-        /* Older udev may omit FLAGS when no attribute bit is set. */
-        if (props->flags && parse_u64(props->flags, 16, &p.flags) < 0)
-                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_FLAGS=%s", node, props->flags);
-        if (parse_u64(props->offset, 10, &start) < 0)
-                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_OFFSET=%s", node, props->offset);
-        if (parse_u64(props->size, 10, &size) < 0)
-                return log_error_errno(EINVAL, "GPT partition %s: invalid ID_PART_ENTRY_SIZE=%s", node, props->size);
-        if (sectors_to_bytes(start, size, &p.offset, &p.size) < 0)
-                return log_error_errno(EINVAL, "GPT partition %s: extent %s+%s sectors overflows", node, props->offset,
-                                       props->size);
-
-        if (props->name && props->name[0]) {
-                int r = udev_decode(props->name, &p.label);
-                if (r == -EINVAL)
-                        return log_error_errno(r, "GPT partition %s: invalid ID_PART_ENTRY_NAME=%s", node, props->name);
-                if (r < 0)
-                        return log_error_errno(r, "Out of memory");
-        }
-
-        p.node = strdup(node);
-        p.disk = strdup(disk);
-        if (!p.node || !p.disk)
-                return log_error_errno(ENOMEM, "Out of memory");
-        p.node_offset = 0;
-
-        *out = p;
-        p = (struct vr_partition) {};
-        return 0;
-}
-
-int vr_partition_from_device(struct udev_device *d, struct vr_partition *out) {
-        struct vr_udev_partition_props props = {};
-        const char *node, *disk;
-        struct udev_device *parent;
-
-        node = udev_device_get_devnode(d);
-        if (!node)
-                return log_error_errno(ENODEV, "Partition %s has no device node", udev_device_get_syspath(d) ?: "?");
-        if (udev_device_get_is_initialized(d) <= 0) {
-                log_debug("%s: not processed by udev yet", node);
-                return -ENOENT;
-        }
-
-        const struct {
-                const char *key;
-                const char **value;
-        } keys[] = {
-                { "ID_PART_ENTRY_SCHEME", &props.scheme }, { "ID_PART_ENTRY_TYPE", &props.type },
-                { "ID_PART_ENTRY_UUID", &props.uuid },     { "ID_PART_ENTRY_NAME", &props.name },
-                { "ID_PART_ENTRY_FLAGS", &props.flags },   { "ID_PART_ENTRY_NUMBER", &props.number },
-                { "ID_PART_ENTRY_OFFSET", &props.offset }, { "ID_PART_ENTRY_SIZE", &props.size },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                *keys[i].value = udev_device_get_property_value(d, keys[i].key);
-        if (!props.scheme) {
-                log_debug("%s: not probed for a partition table entry yet (no ID_PART_ENTRY_SCHEME)", node);
-                return -ENOENT;
-        }
-
-        /* Owned by d, not referenced. */
-        parent = udev_device_get_parent_with_subsystem_devtype(d, "block", "disk");
-        if (!parent)
-                return log_error_errno(ENODEV, "Failed to find the disk of partition %s", node);
-        disk = udev_device_get_devnode(parent);
-        if (!disk)
-                return log_error_errno(ENODEV, "The disk of partition %s has no device node", node);
-
-        int r = vr_partition_from_udev_props(&props, node, disk, out);
-        if (r >= 0)
-                out->devnum = udev_device_get_devnum(d);
-        return r;
-}
-
-int vr_partitions_from_udev(struct vr_partition_list *list) {
-        _cleanup_(udev_unrefp) struct udev *udev = NULL;
-        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
+        _cleanup_close_ int fd = -1;
         _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
-        struct udev_list_entry *entry;
         int r;
 
-        udev = udev_new();
-        if (!udev)
-                return log_error_errno(ENOMEM, "Failed to open the udev database");
-        e = udev_enumerate_new(udev);
-        if (!e)
-                return log_error_errno(ENOMEM, "Failed to enumerate block devices");
-        r = udev_enumerate_add_match_subsystem(e, "block");
-        if (r >= 0)
-                r = udev_enumerate_add_match_property(e, "DEVTYPE", "partition");
-        if (r >= 0)
-                r = udev_enumerate_scan_devices(e);
+        fd = open_disk(path);
+        if (fd < 0)
+                return fd;
+        r = vr_partitions_probe_gpt(fd, path, VR_LOG_ERR, VR_LOG_ERR, &found);
         if (r < 0)
-                return log_error_errno(r, "Failed to enumerate block devices: %s", strerror(-r));
+                return r;
 
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
-                _cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
-                _cleanup_(vr_partition_done) struct vr_partition p = {};
-
-                /* Gone since the scan: nothing to bind to. */
-                d = udev_device_new_from_syspath(udev, udev_list_entry_get_name(entry));
-                if (!d)
-                        continue;
-                r = vr_partition_from_device(d, &p);
-                /* Unprobed, non-GPT and malformed partitions (the latter logged) are not candidates. */
-                if (r == -ENOENT || r == -EMEDIUMTYPE || r == -EINVAL)
-                        continue;
-                if (r < 0)
-                        return r;
-                r = vr_partition_list_append(&found, &p);
-                if (r < 0)
-                        return r;
+        for (size_t i = 0; i < found.n; i++) {
+                struct vr_partition *p = &found.items[i];
+                p->node = strdup(path);
+                p->disk = strdup(path);
+                if (!p->node || !p->disk)
+                        return log_error_errno(ENOMEM, "Out of memory");
+                p->node_offset = p->offset;
         }
-
-        return list_move_all(list, &found);
+        return vr_partition_list_move(list, &found);
 }
 
 const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len) {
@@ -466,7 +290,7 @@ int vr_partition_open(const struct vr_partition *p, struct vr_region *region, ch
                 if (fstat(fd, &st) < 0)
                         return log_error_errno(errno, "Failed to stat %s: %s", p->node, strerror(errno));
                 if (!S_ISBLK(st.st_mode) || st.st_rdev != p->devnum)
-                        return log_error_errno(ENXIO, "%s is no longer the block device %u:%u that udev listed as %s",
+                        return log_error_errno(ENXIO, "%s is no longer the block device %u:%u the kernel announced for %s",
                                                p->node, major(p->devnum), minor(p->devnum), what);
         }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Partitions of a disk image (libblkid) or of the running system (the udev database). */
+/* Partitions of a disk image or, through partition-kernel.h, of the running system (libblkid). */
 #pragma once
 
 #include <stdbool.h>
@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #include "id128.h"
-#include "udev-util.h"
 
 struct vr_partition {
         char *node;            /* what to open: /dev/vda3, or the image file / whole disk */
@@ -20,7 +19,7 @@ struct vr_partition {
         uint64_t flags;        /* GPT attribute bits */
         uint64_t offset;       /* start on the disk, bytes */
         uint64_t size;         /* bytes */
-        dev_t devnum;          /* the partition's block device at boot (udev), 0 for images */
+        dev_t devnum;          /* the partition's block device at boot, 0 for images */
 };
 
 struct vr_partition_list {
@@ -48,33 +47,19 @@ const char *vr_region_reading(void);
  * unreadable or malformed tables a message naming path and the cause. */
 int vr_partitions_from_image(const char *path, struct vr_partition_list *list);
 
+/* The libblkid half of vr_partitions_from_image(), shared with the kernel scan: appends
+ * the GPT entries of the disk open at fd, named what in messages, with every field but
+ * node, node_offset, disk and devnum set. No GPT: -ENOMEDIUM, logged at nogpt_level; a
+ * failed read at error_level. */
+int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error_level,
+                            struct vr_partition_list *list);
+
 /* vr_partitions_from_image() for each path, in order (several images stand for several disks). */
 int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_list *list);
 
-/* Appends every GPT partition udev has probed (ID_PART_ENTRY_* properties). */
-int vr_partitions_from_udev(struct vr_partition_list *list);
-/* One udev device (DEVTYPE=partition) to a vr_partition; -ENOENT when not GPT-probed yet,
- * -EMEDIUMTYPE for a partition of another scheme (MBR), -EINVAL (logged) when malformed. */
-int vr_partition_from_device(struct udev_device *d, struct vr_partition *out);
-
-/* The udev properties vr_partition_from_device reads, NULL when absent. name is
- * udev-encoded (\x20 for a space, as blkid_encode_string writes it). */
-struct vr_udev_partition_props {
-        const char *scheme; /* ID_PART_ENTRY_SCHEME */
-        const char *type;   /* ID_PART_ENTRY_TYPE */
-        const char *uuid;   /* ID_PART_ENTRY_UUID */
-        const char *name;   /* ID_PART_ENTRY_NAME */
-        const char *flags;  /* ID_PART_ENTRY_FLAGS, hex */
-        const char *number; /* ID_PART_ENTRY_NUMBER */
-        const char *offset; /* ID_PART_ENTRY_OFFSET, 512-byte sectors */
-        const char *size;   /* ID_PART_ENTRY_SIZE, 512-byte sectors */
-};
-/* The pure half of vr_partition_from_device: node is the partition's device node, disk
- * its whole disk's; same return values. */
-int vr_partition_from_udev_props(const struct vr_udev_partition_props *props, const char *node,
-                                 const char *disk, struct vr_partition *out);
-
 int vr_partition_list_append(struct vr_partition_list *list, struct vr_partition *p); /* takes ownership */
+/* Moves every item of src to the end of dst in one allocation, so dst is untouched on failure. */
+int vr_partition_list_move(struct vr_partition_list *dst, struct vr_partition_list *src);
 void vr_partition_done(struct vr_partition *p);
 void vr_partition_list_done(struct vr_partition_list *list);
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # initqueue/settled hook (initrds without systemd): find, verify and open the root, then
 # /usr (asked for by usrhash=, or found on the root's disk when the command line names
-# neither), once. verity-root-setup waits for late partitions itself (udev events,
+# neither), once. verity-root-setup waits for late partitions itself (kernel and udev events,
 # rd.verity.timeout=).
 
 # --wants TARGET: 0 ours, 1 not ours; anything else (3: invalid kernel command line,

@@ -433,7 +433,7 @@ static void test_wait_message(void **state) {
 
         v.when_settled = true;
         vr_wait_message(&cfg, &parts, &v, 5, msg, sizeof(msg));
-        assert_non_null(strstr(msg, "(udev to finish probing every block device before deciding)"));
+        assert_non_null(strstr(msg, "(every block device the kernel has announced to be read before deciding)"));
 
         vr_verdict_done(&v);
         vr_partition_list_done(&parts);

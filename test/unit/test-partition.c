@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GPT enumeration through libblkid on images written by test/lib/mkgpt.sh (run from the
- * top of the tree), and the udev property conversion. The libudev enumeration itself
- * needs real udev partitions: the boot tests cover it. */
+ * top of the tree). The kernel scan at boot: test-partition-kernel.c. */
 #include "testlib.h"
 
 #include "id128.h"
@@ -316,130 +315,6 @@ static void test_list_append(void **state) {
         vr_partition_list_done(&list);
 }
 
-static struct vr_udev_partition_props good_props(void) {
-        return (struct vr_udev_partition_props) {
-                .scheme = "gpt",
-                .type = ROOT_VERITY_X86_64,
-                .uuid = UUID_B,
-                .name = "root\\x20verity\\x5cx",
-                .flags = "0x1000000000000000",
-                .number = "3",
-                .offset = "10240",
-                .size = "2048",
-        };
-}
-
-static void test_udev_props_good(void **state) {
-        struct vr_udev_partition_props props = good_props();
-        struct vr_partition p = {};
-
-        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), 0);
-        assert_string_equal(p.node, "/dev/vda3");
-        assert_string_equal(p.disk, "/dev/vda");
-        assert_int_equal(p.node_offset, 0);
-        assert_int_equal(p.partno, 3);
-        assert_id_equal(p.type, ROOT_VERITY_X86_64);
-        assert_id_equal(p.uuid, UUID_B);
-        assert_string_equal(p.label, "root verity\\x");
-        assert_int_equal(p.flags, BIT60);
-        assert_int_equal(p.offset, 10240 * 512);
-        assert_int_equal(p.size, 1 * MiB);
-        vr_partition_done(&p);
-
-        /* FLAGS and NAME are optional; uppercase hex without 0x is still hex. */
-        props.flags = NULL;
-        props.name = NULL;
-        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), 0);
-        assert_int_equal(p.flags, 0);
-        assert_null(p.label);
-        vr_partition_done(&p);
-        props.flags = "900000000000000A";
-        props.name = "";
-        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), 0);
-        assert_int_equal(p.flags, BIT63 | BIT60 | 0xa);
-        assert_null(p.label);
-        vr_partition_done(&p);
-}
-
-static void test_udev_props_not_gpt(void **state) {
-        struct vr_udev_partition_props props = good_props();
-        struct vr_partition p = {};
-
-        /* Not an error: MBR partitions and unprobed ones are simply no candidates. */
-        vr_log_clear_last_error();
-        props.scheme = "dos";
-        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -EMEDIUMTYPE);
-        props.scheme = NULL;
-        assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -ENOENT);
-        assert_string_equal(vr_log_last_error(), "");
-        assert_null(p.node);
-}
-
-static void test_udev_props_missing(void **state) {
-        static const struct {
-                size_t field;
-                const char *property;
-        } cases[] = {
-                { offsetof(struct vr_udev_partition_props, type), "ID_PART_ENTRY_TYPE" },
-                { offsetof(struct vr_udev_partition_props, uuid), "ID_PART_ENTRY_UUID" },
-                { offsetof(struct vr_udev_partition_props, number), "ID_PART_ENTRY_NUMBER" },
-                { offsetof(struct vr_udev_partition_props, offset), "ID_PART_ENTRY_OFFSET" },
-                { offsetof(struct vr_udev_partition_props, size), "ID_PART_ENTRY_SIZE" },
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                struct vr_udev_partition_props props = good_props();
-                struct vr_partition p = {};
-                char msg[128];
-
-                *(const char **) ((char *) &props + cases[i].field) = NULL;
-                assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -ENOENT);
-                snprintf(msg, sizeof(msg), "GPT partition /dev/vda3 has no %s property", cases[i].property);
-                assert_last_error_contains(msg);
-                assert_null(p.node);
-        }
-}
-
-static void test_udev_props_malformed(void **state) {
-        static const struct {
-                size_t field;
-                const char *value;
-                const char *message;
-        } cases[] = {
-#define F(x) offsetof(struct vr_udev_partition_props, x)
-                { F(flags), "0xzz", "invalid ID_PART_ENTRY_FLAGS=0xzz" },
-                { F(flags), "0x", "invalid ID_PART_ENTRY_FLAGS=0x" },
-                { F(flags), "", "invalid ID_PART_ENTRY_FLAGS=" },
-                { F(flags), "0x10000000000000000", "invalid ID_PART_ENTRY_FLAGS=0x10000000000000000" },
-                { F(flags), "-0x1", "invalid ID_PART_ENTRY_FLAGS=-0x1" },
-                { F(type), "root", "invalid ID_PART_ENTRY_TYPE=root" },
-                { F(uuid), "11111111-2222-3333-4444-55555555555", "invalid ID_PART_ENTRY_UUID=" },
-                { F(number), "0", "invalid ID_PART_ENTRY_NUMBER=0" },
-                { F(number), "4294967296", "invalid ID_PART_ENTRY_NUMBER=4294967296" },
-                { F(number), "3a", "invalid ID_PART_ENTRY_NUMBER=3a" },
-                { F(offset), "-1", "invalid ID_PART_ENTRY_OFFSET=-1" },
-                { F(offset), " 12", "invalid ID_PART_ENTRY_OFFSET= 12" },
-                { F(offset), "0x10", "invalid ID_PART_ENTRY_OFFSET=0x10" },
-                { F(size), "18446744073709551616", "invalid ID_PART_ENTRY_SIZE=18446744073709551616" },
-                { F(size), "36028797018963968", "extent 10240+36028797018963968 sectors overflows" },
-                { F(name), "a\\x00b", "invalid ID_PART_ENTRY_NAME=a\\x00b" },
-#undef F
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                struct vr_udev_partition_props props = good_props();
-                struct vr_partition p = {};
-
-                *(const char **) ((char *) &props + cases[i].field) = cases[i].value;
-                vr_log_clear_last_error();
-                assert_int_equal(vr_partition_from_udev_props(&props, "/dev/vda3", "/dev/vda", &p), -EINVAL);
-                assert_last_error_contains("GPT partition /dev/vda3: ");
-                assert_last_error_contains(cases[i].message);
-                assert_null(p.node);
-                assert_null(p.label);
-        }
-}
-
 static int teardown(void **state) {
         test_sh("rm -rf %s", test_tmpdir());
         return 0;
@@ -462,10 +337,6 @@ int main(void) {
                 cmocka_unit_test(test_describe_escapes_label),
                 cmocka_unit_test(test_open),
                 cmocka_unit_test(test_list_append),
-                cmocka_unit_test(test_udev_props_good),
-                cmocka_unit_test(test_udev_props_not_gpt),
-                cmocka_unit_test(test_udev_props_missing),
-                cmocka_unit_test(test_udev_props_malformed),
         };
 
         vr_log_set_level(getenv("VR_TEST_VERBOSE") ? VR_LOG_DEBUG : VR_LOG_ERR - 1); /* the failures are expected; keep the output readable */
