@@ -15,5 +15,9 @@ bool vr_pkcs11_is_uri(const char *s);
  * prompt. Errors are logged with the URI redacted: -ENOPKG (no engine), -ENOKEY. */
 int vr_pkcs11_load_key(const char *uri, EVP_PKEY **ret);
 
-/* uri with the value of any pin-value= attribute replaced, for messages; NULL on ENOMEM. */
+/* Splits a "pkcs11:" URI into the URI without its pin-value= attribute(s) and the PIN
+ * (percent-decoded; NULL when there is none; ret_pin may be NULL). -EINVAL for another
+ * scheme, -ENOMEM. Every other attribute is copied as it is. */
+int vr_pkcs11_uri_split_pin(const char *uri, char **ret_uri, char **ret_pin);
+/* The URI without its PIN, for messages; NULL on ENOMEM. */
 char *vr_pkcs11_uri_redact(const char *uri);
