@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # `verity-root mkimage` and `verity-root cmdline` on images built here, checked by our
 # own inspect and by independent tools: sfdisk, veritysetup verify/dump, openssl, jq,
-# and systemd-dissect when installed (it needs loop devices: root only).
+# systemd-dissect when installed (it needs loop devices: root only), and a SoftHSM2 token
+# through OpenSSL's pkcs11 engine when both are installed. systemd-repart's
+# --join-signature= (systemd >= 258) is checked by repart-interop.sh, outside make check.
 # Usage: test/mkimage/run.sh     Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
