@@ -10,6 +10,7 @@ static const struct {
 } verbs[] = {
         { "inspect", vr_verb_inspect, "show the DPS partitions of an image or disk and what would boot" },
         { "mkimage", vr_verb_mkimage, "build a DPS disk image with a dm-verity protected root, optionally signed" },
+        { "join-signature", vr_verb_join_signature, "write a root hash signature made elsewhere into an image" },
         { "cmdline", vr_verb_cmdline, "print the kernel command line that boots an image (UKI or dm-mod.create=)" },
 };
 
@@ -17,7 +18,7 @@ static void help(void) {
         printf("Usage: verity-root VERB [ARGS...]\n\n"
                "Boot a dm-verity protected root found by GPT partition type (DPS).\n\nVerbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+                printf("  %-15s %s\n", verbs[i].name, verbs[i].summary);
         printf("\n  --version  print the version\n  -h, --help show this help\n\n"
                "Run 'verity-root VERB --help' for the options of a verb.\n");
 }

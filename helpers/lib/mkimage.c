@@ -10,6 +10,7 @@
 #include "dps.h"
 #include "gpt-write.h"
 #include "mkimage.h"
+#include "pkcs11-key.h"
 #include "sign.h"
 #include "util.h"
 #include "verbs.h"
@@ -222,8 +223,9 @@ static int make_hash_tree(const struct vr_mkimage_config *c, vr_id128 seed, cons
         return 0;
 }
 
+/* sig is the signature partition's content, NULL for an empty one (with_sig) or none. */
 static int write_image(const struct vr_mkimage_config *c, vr_id128 seed, const struct scratch *s, const char *arch,
-                       const void *sig, size_t sig_size, struct vr_mkimage_result *res) {
+                       bool with_sig, const void *sig, struct vr_mkimage_result *res) {
         const char *base = c->usr ? "usr" : "root";
         enum vr_part_role roles[3] = { c->usr ? VR_ROLE_USR : VR_ROLE_ROOT, c->usr ? VR_ROLE_USR_VERITY : VR_ROLE_ROOT_VERITY,
                                        c->usr ? VR_ROLE_USR_VERITY_SIG : VR_ROLE_ROOT_VERITY_SIG };
@@ -252,11 +254,11 @@ static int write_image(const struct vr_mkimage_config *c, vr_id128 seed, const s
                 e[n++] = (struct vr_gpt_entry) { .size = ALIGN_4K(hash_file), .uuid = res->verity_uuid, .name = names[1],
                                                  .attrs = VR_GPT_FLAG_READ_ONLY };
         }
-        if (sig) {
+        if (with_sig) {
                 res->sig_uuid = derive_uuid("verity-sig-uuid", seed, res->roothash.bytes, res->roothash.len);
                 snprintf(names[2], sizeof(names[2]), "%s-%s-verity-sig", base, arch);
                 role_of[n] = roles[2];
-                e[n++] = (struct vr_gpt_entry) { .size = sig_size, .uuid = res->sig_uuid, .name = names[2],
+                e[n++] = (struct vr_gpt_entry) { .size = VR_SIGNATURE_PARTITION_SIZE, .uuid = res->sig_uuid, .name = names[2],
                                                  .attrs = VR_GPT_FLAG_READ_ONLY };
         }
         uint64_t end = GPT_FIRST_OFFSET;
@@ -286,7 +288,7 @@ static int write_image(const struct vr_mkimage_config *c, vr_id128 seed, const s
                 r = copy_range(s->fs, fd, e[0].offset, data_file, tmp);
         if (r >= 0 && !c->appended)
                 r = copy_range(s->hash, fd, e[1].offset, hash_file, tmp);
-        if (r >= 0 && sig && pwrite(fd, sig, sig_size, (off_t) e[n - 1].offset) != (ssize_t) sig_size)
+        if (r >= 0 && sig && pwrite(fd, sig, VR_SIGNATURE_PARTITION_SIZE, (off_t) e[n - 1].offset) != (ssize_t) VR_SIGNATURE_PARTITION_SIZE)
                 r = log_error_errno(EIO, "cannot write the signature partition into %s", tmp);
         if (r >= 0)
                 r = vr_gpt_write(tmp, res->disk_guid, e, n);
@@ -299,10 +301,20 @@ static int write_image(const struct vr_mkimage_config *c, vr_id128 seed, const s
         return r;
 }
 
+/* The exact bytes that are signed: no newline, so `openssl smime -sign -in FILE` signs what
+ * systemd checks. */
+static int write_roothash_file(const char *path, const char *hex) {
+        _cleanup_free_ char *tmp = NULL;
+        FILE *f = vr_atomic_begin(path, &tmp);
+        if (!f)
+                return -EIO;
+        fputs(hex, f);
+        return vr_atomic_commit(f, TAKE_PTR(tmp), path);
+}
+
 int vr_mkimage(const struct vr_mkimage_config *c, struct vr_mkimage_result *res) {
         _cleanup_(scratch_done) struct scratch s = {};
         _cleanup_free_ void *sig = NULL;
-        size_t sig_size = 0;
         vr_id128 seed = vr_id128_is_null(c->seed) ? default_seed : c->seed;
         const char *arch = c->arch ?: vr_dps_native_arch(), *fs_path;
         int r;
@@ -310,6 +322,8 @@ int vr_mkimage(const struct vr_mkimage_config *c, struct vr_mkimage_result *res)
         *res = (struct vr_mkimage_result) {};
         if (!!c->key != !!c->cert)
                 return log_error_errno(EINVAL, "--key and --cert go together: give both to sign, or neither");
+        if (c->defer_signature && (c->key || c->cert))
+                return log_error_errno(EINVAL, "--defer-signature leaves the signature for join-signature: it takes no --key or --cert");
         if (vr_dps_check_arch(arch, "--arch") < 0)
                 return -EINVAL;
 
@@ -323,12 +337,16 @@ int vr_mkimage(const struct vr_mkimage_config *c, struct vr_mkimage_result *res)
         if (r < 0)
                 return r;
         if (c->key) {
-                log_info("Signing the root hash with %s...", c->key);
-                r = vr_sign_roothash(c->key, c->cert, res->roothash_hex, &sig, &sig_size, &res->signer);
+                log_info("Signing the root hash with %s...", vr_pkcs11_is_uri(c->key) ? "a key on a PKCS#11 token" : c->key);
+                r = vr_sign_roothash(c->key, c->cert, res->roothash_hex, VR_SIGNATURE_PARTITION_SIZE, &sig, &res->signer);
                 if (r < 0)
                         return r;
         }
-        return write_image(c, seed, &s, arch, sig, sig_size, res);
+        res->sig_deferred = c->defer_signature;
+        r = write_image(c, seed, &s, arch, c->key || c->defer_signature, sig, res);
+        if (r >= 0 && c->roothash_file)
+                r = write_roothash_file(c->roothash_file, res->roothash_hex);
+        return r;
 }
 
 void vr_mkimage_result_done(struct vr_mkimage_result *r) {
@@ -347,8 +365,14 @@ static void mkimage_help(void) {
                "  --fs TYPE          erofs (default), ext4 or squashfs (with a directory)\n"
                "  --layout LAYOUT    split (default: separate verity partition) or appended\n"
                "                     (hash tree after the file system, in the same partition)\n"
-               "  --key KEY.pem      sign the root hash (PKCS#7) into a verity-sig partition\n"
+               "  --key KEY          sign the root hash (PKCS#7) into a verity-sig partition: a PEM\n"
+               "                     file, or a PKCS#11 URI (pkcs11:token=...;object=...)\n"
                "  --cert CERT.pem    the certificate of --key\n"
+               "  --defer-signature  add the verity-sig partition empty, to be signed elsewhere and\n"
+               "                     filled by 'verity-root join-signature'\n"
+               "  --roothash-file PATH\n"
+               "                     write the root hash there as hex text without a newline: the\n"
+               "                     bytes a detached signature signs\n"
                "  --arch ARCH        DPS architecture (default: %s)\n"
                "  --usr              make usr partitions instead of root\n"
                "  --seed UUID        seed of the salt and every UUID (default: a built-in constant,\n"
@@ -359,7 +383,8 @@ static void mkimage_help(void) {
 }
 
 static int parse_mkimage_args(int argc, char **argv, struct vr_mkimage_config *c) {
-        enum { ARG_ROOT = 0x100, ARG_OUT, ARG_FS, ARG_LAYOUT, ARG_KEY, ARG_CERT, ARG_ARCH, ARG_USR, ARG_SEED };
+        enum { ARG_ROOT = 0x100, ARG_OUT, ARG_FS, ARG_LAYOUT, ARG_KEY, ARG_CERT, ARG_DEFER, ARG_ROOTHASH_FILE, ARG_ARCH,
+               ARG_USR, ARG_SEED };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "out", required_argument, NULL, ARG_OUT },
@@ -367,6 +392,8 @@ static int parse_mkimage_args(int argc, char **argv, struct vr_mkimage_config *c
                 { "layout", required_argument, NULL, ARG_LAYOUT },
                 { "key", required_argument, NULL, ARG_KEY },
                 { "cert", required_argument, NULL, ARG_CERT },
+                { "defer-signature", no_argument, NULL, ARG_DEFER },
+                { "roothash-file", required_argument, NULL, ARG_ROOTHASH_FILE },
                 { "arch", required_argument, NULL, ARG_ARCH },
                 { "usr", no_argument, NULL, ARG_USR },
                 { "seed", required_argument, NULL, ARG_SEED },
@@ -403,6 +430,12 @@ static int parse_mkimage_args(int argc, char **argv, struct vr_mkimage_config *c
                 case ARG_CERT:
                         c->cert = optarg;
                         break;
+                case ARG_DEFER:
+                        c->defer_signature = true;
+                        break;
+                case ARG_ROOTHASH_FILE:
+                        c->roothash_file = optarg;
+                        break;
                 case ARG_ARCH:
                         c->arch = optarg;
                         break;
@@ -433,7 +466,8 @@ static int parse_mkimage_args(int argc, char **argv, struct vr_mkimage_config *c
 static void print_summary(const struct vr_mkimage_config *c, const struct vr_mkimage_result *res) {
         char u[VR_ID128_STRING_MAX];
         const char *base = c->usr ? "usr" : "root";
-        printf("%s: %s layout, %s\n", c->out, c->appended ? "appended" : "split", res->signer ? "signed" : "unsigned");
+        printf("%s: %s layout, %s\n", c->out, c->appended ? "appended" : "split",
+               res->signer ? "signed" : res->sig_deferred ? "signature deferred" : "unsigned");
         printf("  %s hash:    %s (sha256)\n", base, res->roothash_hex);
         printf("  disk GUID:    %s\n", vr_id128_to_string(res->disk_guid, u));
         printf("  data:         partition 1, PARTUUID=%s\n", vr_id128_to_string(res->data_uuid, u));
@@ -444,6 +478,10 @@ static void print_summary(const struct vr_mkimage_config *c, const struct vr_mki
         if (res->signer)
                 printf("  signature:    partition %d, PARTUUID=%s, signed by %s\n", c->appended ? 2 : 3,
                        vr_id128_to_string(res->sig_uuid, u), res->signer);
+        else if (res->sig_deferred)
+                printf("  signature:    partition %d, PARTUUID=%s, empty: sign the %s hash elsewhere, then\n"
+                       "                verity-root join-signature %s --signature=%s:SIG.p7s --cert CERT.pem\n",
+                       c->appended ? 2 : 3, vr_id128_to_string(res->sig_uuid, u), base, c->out, res->roothash_hex);
         else
                 printf("  signature:    none (boot it with %s=%s on the kernel command line)\n",
                        c->usr ? "usrhash" : "roothash", res->roothash_hex);

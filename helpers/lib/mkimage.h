@@ -14,7 +14,9 @@ struct vr_mkimage_config {
         const char *out;         /* the disk image to write (replaced atomically) */
         enum vr_fs_type fs;      /* used only when root is a directory */
         bool appended;           /* hash tree after the file system in the data partition */
-        const char *key, *cert;  /* PEM; both or neither: adds a verity-sig partition */
+        const char *key, *cert;  /* PEM or PKCS#11 URI, PEM; both or neither: adds a verity-sig partition */
+        bool defer_signature;    /* the verity-sig partition, empty: join-signature fills it later */
+        const char *roothash_file; /* where to write the root hash as hex text (what is signed), or NULL */
         const char *arch;        /* DPS architecture; NULL: the running one */
         bool usr;                /* usr partitions instead of root */
         vr_id128 seed;         /* every derived UUID and the salt depend on it; null: built-in */
@@ -27,6 +29,7 @@ struct vr_mkimage_result {
         uint64_t fs_size;        /* bytes of file system (before padding to 4096) */
         uint64_t hash_offset;    /* appended layout: superblock offset inside the data partition */
         char *signer;            /* "CN=..." when signed */
+        bool sig_deferred;       /* the verity-sig partition is there, empty */
 };
 
 /* Reproducible: the same root, options and seed give a byte-identical image (signatures

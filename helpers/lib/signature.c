@@ -179,7 +179,7 @@ static int split_padding(const unsigned char *p, size_t len, const char *what, s
                         return log_error_errno(EBADMSG, "%s: non-NUL byte 0x%02x at offset %zu after the JSON text (which ends at %zu)",
                                                what, p[i], i, text_len);
         if (text_len == 0)
-                return log_error_errno(EBADMSG, "%s: contains no JSON text (all NUL)", what);
+                return log_error_errno(EBADMSG, "%s: contains no JSON text (all NUL: no signature joined yet)", what);
         *ret_text_len = text_len;
         return 0;
 }
@@ -483,6 +483,27 @@ fail:
 
 int vr_trust_store_load(const char *dir, struct vr_trust_store *ts) {
         return trust_store_load_dirs((char *const *) &dir, 1, false, dir, ts);
+}
+
+int vr_trust_store_load_file(const char *path, struct vr_trust_store *ts) {
+        struct vr_cert *c = NULL;
+        int r;
+
+        *ts = (struct vr_trust_store) {};
+        r = load_cert(path, &c);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load certificate %s: %s", path, strerror(-r));
+        if (r == 0) /* the warning above said why */
+                return log_error_errno(EBADMSG, "%s: not a usable PEM certificate", path);
+        ts->certs = calloc(1, sizeof(*ts->certs));
+        ts->where = strdup(path);
+        if (!ts->certs || !ts->where) {
+                vr_cert_free(c);
+                vr_trust_store_done(ts);
+                return log_error_errno(ENOMEM, "Out of memory loading %s", path);
+        }
+        ts->certs[ts->n++] = c;
+        return 0;
 }
 
 static void free_strv(char **v, size_t n) {

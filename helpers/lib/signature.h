@@ -41,6 +41,8 @@ struct vr_trust_store {
 /* Loads every *.crt (PEM) in dir; other names are ignored. A missing directory is an
  * empty store; an unreadable or non-PEM *.crt file is a warning naming it, and skipped. */
 int vr_trust_store_load(const char *dir, struct vr_trust_store *ts);
+/* Exactly one certificate, the PEM file path: an unreadable or non-PEM file is an error. */
+int vr_trust_store_load_file(const char *path, struct vr_trust_store *ts);
 /* Loads *.crt from the VR_CERT_DIRS under root (NULL: /) by systemd's conf-files rules:
  * names sorted across directories, the first directory holding a name wins, and a winner
  * that is empty or a device node (a symlink to /dev/null) masks the name. */

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # `verity-root mkimage` and `verity-root cmdline` on images built here, checked by our
 # own inspect and by independent tools: sfdisk, veritysetup verify/dump, openssl, jq,
-# and systemd-dissect when installed (it needs loop devices: root only).
+# systemd-dissect when installed (it needs loop devices: root only), and a SoftHSM2 token
+# through OpenSSL's pkcs11 engine when both are installed. systemd-repart's
+# --join-signature= (systemd >= 258) is checked by repart-interop.sh, outside make check.
 # Usage: test/mkimage/run.sh     Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -299,6 +301,127 @@ if mk arm64 --arch arm64 "${KEY[@]}"; then
     t "--arch arm64: inspect --arch arm64" "$VR" inspect --arch arm64 --certs "$W/certs" "$W/arm64.img"
 else
     fail "mkimage --arch arm64" "$(tail -n 3 "$W/arm64.err")"
+fi
+
+# --- signing offline (join-signature) ------------------------------------------------
+# smime signs as PKCS7_sign does (systemd-repart's man page uses it too); the one-step image
+# is the reference: the same seed, root and certificate must give the same bytes.
+smime_sign() { # HASHFILE KEY CERT OUT [openssl args...]
+    local in=$1 key=$2 crt=$3 out=$4
+    shift 4
+    openssl smime -sign -binary -noattr -outform DER -in "$in" -signer "$crt" -inkey "$key" -out "$out" "$@"
+}
+sig_is_empty() { part "$1" "$2" "$W/sigpart" && [ "$(stat -c %s "$W/sigpart")" = 16384 ] && ! tr -d '\0' < "$W/sigpart" | grep -q .; }
+for layout in split appended; do
+    name=deferred-$layout n=$([ $layout = split ] && echo 3 || echo 2)
+    if ! mk "$name" --layout "$layout" --defer-signature --roothash-file "$W/$name.hash"; then
+        fail "$name mkimage --defer-signature" "$(tail -n 3 "$W/$name.err")"
+        continue
+    fi
+    h=$(roothash_of "$name")
+    t "$name: --roothash-file holds the root hash, no newline" test "$(cat "$W/$name.hash")" = "$h" -a "$(stat -c %s "$W/$name.hash")" = 64
+    t "$name: summary says the signature is deferred" grep -q "signature deferred" "$W/$name.out"
+    t "$name: the verity-sig partition is there, 16 KiB of NUL" sig_is_empty "$W/$name.img" "$n"
+    t "$name GPT (as signed)" check_gpt "$name" "$W/$name.img" "$h" "$layout" 1
+    expect_fail "$name: inspect says no signature joined yet" "no signature joined yet" "$VR" inspect --certs "$W/certs" "$W/$name.img"
+    smime_sign "$W/$name.hash" "$W/certs/alpha.key" "$W/certs/alpha.crt" "$W/$name.p7s"
+    cp "$W/$name.img" "$W/$name.unsigned.img"
+    t "$name: join-signature" "$VR" join-signature "$W/$name.img" --signature "$h:$W/$name.p7s" --cert "$W/certs/alpha.crt"
+    t "$name: joined image is byte-identical to signing at once" cmp "$W/$name.img" "$W/erofs-$layout-signed.img"
+    t "$name: joined image inspects (signed by CN=alpha)" bash -c "'$VR' inspect --certs '$W/certs' '$W/$name.img' | grep -q 'valid, signed by CN=alpha'"
+done
+
+D=$W/deferred-split
+h=$(roothash_of deferred-split)
+cp "$D.unsigned.img" "$W/j.img"
+t "join: base64: form gives the same image" bash -c "'$VR' join-signature '$W/j.img' --signature '$h:base64:$(base64 -w0 "$D.p7s")' --cert '$W/certs/alpha.crt' && cmp '$W/j.img' '$W/erofs-split-signed.img'"
+expect_fail "join: a filled partition is refused" "already holds a signature; --force replaces it" \
+    "$VR" join-signature "$W/j.img" --signature "$h:$D.p7s" --cert "$W/certs/alpha.crt"
+t "join --force replaces it" "$VR" join-signature "$W/j.img" --signature "$h:$D.p7s" --cert "$W/certs/alpha.crt" --force
+t "join --force: still byte-identical" cmp "$W/j.img" "$W/erofs-split-signed.img"
+
+# Each refusal leaves the image as it was.
+refused() { # NAME REGEX JOIN-ARGS...
+    local name=$1 re=$2
+    shift 2
+    cp "$D.unsigned.img" "$W/r.img"
+    expect_fail "join refuses $name" "$re" "$VR" join-signature "$W/r.img" "$@"
+    t "join refuses $name: image unchanged" cmp "$W/r.img" "$D.unsigned.img"
+}
+refused "another certificate" "does not verify with trusted certificate $W/other/beta.crt \(CN=beta\)" \
+    --signature "$h:$D.p7s" --cert "$W/other/beta.crt"
+printf %s "$(roothash_of seed)" > "$W/seed.hash"
+smime_sign "$W/seed.hash" "$W/certs/alpha.key" "$W/certs/alpha.crt" "$W/seed.p7s"
+refused "a signature of another hash" "signature file $W/seed.p7s: signature of root hash $h does not verify" \
+    --signature "$h:$W/seed.p7s" --cert "$W/certs/alpha.crt"
+refused "another image's hash" "the root hash $(roothash_of seed) in --signature is not this image's" \
+    --signature "$(roothash_of seed):$W/seed.p7s" --cert "$W/certs/alpha.crt"
+refused "a tampered hash" "root hash 0{63}1 in --signature is not this image's" \
+    --signature "$(printf '%064d' 1):$D.p7s" --cert "$W/certs/alpha.crt"
+refused "a file that is no PKCS#7" "signature file $W/certs/alpha.crt: signature is not a DER PKCS#7" \
+    --signature "$h:$W/certs/alpha.crt" --cert "$W/certs/alpha.crt"
+refused "a missing signature file" "signature file $W/nope.p7s: No such file" --signature "$h:$W/nope.p7s" --cert "$W/certs/alpha.crt"
+refused "no HASH:" "--signature: expected HASH:SIG" --signature "$D.p7s" --cert "$W/certs/alpha.crt"
+refused "a hash that is not hex" "--signature \(the hash before the colon\)" --signature "xyz:$D.p7s" --cert "$W/certs/alpha.crt"
+refused "a missing --cert" "--cert is missing" --signature "$h:$D.p7s"
+refused "the usr of a root image" "is not this image's" --usr --signature "$h:$D.p7s" --cert "$W/certs/alpha.crt"
+expect_fail "join refuses an image without a verity-sig partition" "has no root-verity-sig partition for x86-64" \
+    "$VR" join-signature "$W/erofs-split-unsigned.img" --signature "$(roothash_of erofs-split-unsigned):$D.p7s" --cert "$W/certs/alpha.crt"
+expect_fail "--defer-signature with --key is refused" "--defer-signature .* takes no --key or --cert" \
+    "$VR" mkimage --root "$W/root" --out "$W/x.img" --defer-signature "${KEY[@]}"
+
+# openssl cms encodes the digest algorithm without its NULL parameter: a valid signature
+# that is accepted, but not the bytes of a one-step image.
+openssl cms -sign -binary -noattr -nosmimecap -outform DER -in "$D.hash" -signer "$W/certs/alpha.crt" \
+    -inkey "$W/certs/alpha.key" -out "$W/cms.p7s"
+cp "$D.unsigned.img" "$W/cms.img"
+t "join: an openssl cms signature is accepted and verifies" bash -c "'$VR' join-signature '$W/cms.img' --signature '$h:$W/cms.p7s' --cert '$W/certs/alpha.crt' > /dev/null && '$VR' inspect --certs '$W/certs' '$W/cms.img' | grep -q 'valid, signed by CN=alpha'"
+
+if mk usr-deferred --usr --defer-signature --roothash-file "$W/usr.hash"; then
+    smime_sign "$W/usr.hash" "$W/certs/alpha.key" "$W/certs/alpha.crt" "$W/usr.p7s"
+    t "--usr: join-signature --usr is byte-identical to signing at once" bash -c \
+        "'$VR' join-signature --usr '$W/usr-deferred.img' --signature '$(cat "$W/usr.hash"):$W/usr.p7s' --cert '$W/certs/alpha.crt' > /dev/null && cmp '$W/usr-deferred.img' '$W/usr.img'"
+else
+    fail "mkimage --usr --defer-signature" "$(tail -n 3 "$W/usr-deferred.err")"
+fi
+
+# --- signing with a key on a PKCS#11 token (SoftHSM2) ------------------------------------
+engine=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"/\1/p')/pkcs11.so
+softhsm=$(ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so 2>/dev/null | head -n 1)
+if ! command -v softhsm2-util > /dev/null || [ -z "$softhsm" ] || [ ! -e "$engine" ]; then
+    echo "NOTE: softhsm2 or libengine-pkcs11-openssl not installed, PKCS#11 signing skipped"
+else
+    mkdir -p "$W/hsm/tokens"
+    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$W/hsm/tokens" > "$W/hsm/softhsm2.conf"
+    export SOFTHSM2_CONF=$W/hsm/softhsm2.conf PKCS11_MODULE_PATH=$softhsm
+    softhsm2-util --init-token --free --label vr-test --pin 1234 --so-pin 5678 > /dev/null &&
+        openssl pkcs8 -topk8 -nocrypt -in "$W/certs/alpha.key" -out "$W/hsm/alpha.p8" &&
+        softhsm2-util --import "$W/hsm/alpha.p8" --token vr-test --label alpha --id 01 --pin 1234 > /dev/null ||
+        fail "SoftHSM2 token" "cannot create the token or import the key"
+    uri="pkcs11:token=vr-test;object=alpha;type=private"
+    printf 1234 > "$W/hsm/pin"
+    if mk pkcs11 --key "$uri?pin-value=1234" --cert "$W/certs/alpha.crt"; then
+        pass "mkimage --key pkcs11: (SoftHSM2)"
+        t "PKCS#11: byte-identical to signing with the PEM key" cmp "$W/pkcs11.img" "$W/repro-erofs-a.img"
+    else
+        fail "mkimage --key pkcs11: (SoftHSM2)" "$(tail -n 3 "$W/pkcs11.err")"
+    fi
+    mk pkcs11-file --key "$uri?pin-source=file:$W/hsm/pin" --cert "$W/certs/alpha.crt" &&
+        t "PKCS#11: pin-source=file: works, same image" cmp "$W/pkcs11-file.img" "$W/repro-erofs-a.img" ||
+        fail "mkimage --key pkcs11:...pin-source=file:" "$(tail -n 3 "$W/pkcs11-file.err")"
+    expect_fail "PKCS#11: a wrong PIN is refused" "no such private key on any PKCS#11 token" \
+        "$VR" mkimage --root "$W/root" --out "$W/x.img" --key "$uri?pin-value=98765" --cert "$W/certs/alpha.crt"
+    t "PKCS#11: the PIN is in no message" bash -c "! '$VR' mkimage --root '$W/root' --out '$W/x.img' --key '$uri?pin-value=98765' --cert '$W/certs/alpha.crt' 2>&1 | grep -q 98765"
+    expect_fail "PKCS#11: the key of another certificate is refused" "private key $uri does not belong to certificate" \
+        "$VR" mkimage --root "$W/root" --out "$W/x.img" --key "$uri?pin-value=1234" --cert "$W/other/beta.crt"
+    expect_fail "PKCS#11: without the engine, the message names the package" "install libengine-pkcs11-openssl" \
+        env OPENSSL_ENGINES=/nonexistent "$VR" mkimage --root "$W/root" --out "$W/x.img" --key "$uri?pin-value=1234" --cert "$W/certs/alpha.crt"
+    # Offline signing on the token with openssl itself, then joined.
+    cp "$D.unsigned.img" "$W/hsm.img"
+    smime_sign "$D.hash" "$uri;pin-value=1234" "$W/certs/alpha.crt" "$W/hsm.p7s" -engine pkcs11 -keyform engine 2> /dev/null
+    t "PKCS#11: openssl smime -engine pkcs11 signature joined is byte-identical" bash -c \
+        "'$VR' join-signature '$W/hsm.img' --signature '$h:$W/hsm.p7s' --cert '$W/certs/alpha.crt' > /dev/null && cmp '$W/hsm.img' '$W/erofs-split-signed.img'"
+    unset SOFTHSM2_CONF PKCS11_MODULE_PATH
 fi
 
 # --- refusals ---------------------------------------------------------------------

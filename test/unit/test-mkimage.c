@@ -40,11 +40,11 @@ static void sign_and_verify(const char *name, const char *want_signer) {
         _cleanup_free_ char *signer = NULL, *verified_by = NULL;
         struct vr_signature sig = {};
         char key[600], crt[600];
-        size_t len = 0;
+        size_t len = VR_SIGNATURE_PARTITION_SIZE;
 
         snprintf(key, sizeof(key), "%s/%s.key", keys, name);
         snprintf(crt, sizeof(crt), "%s/%s.crt", keys, name);
-        assert_int_equal(vr_sign_roothash(key, crt, H1, &buf, &len, &signer), 0);
+        assert_int_equal(vr_sign_roothash(key, crt, H1, len, &buf, &signer), 0);
         assert_string_equal(signer, want_signer);
         assert_int_equal(len % 4096, 0);
         size_t text = strlen(buf);
@@ -62,14 +62,14 @@ static void sign_and_verify(const char *name, const char *want_signer) {
 
 static void test_sign_rsa_verifies_and_is_deterministic(void **state) {
         _cleanup_free_ void *a = NULL, *b = NULL;
-        size_t la = 0, lb = 0;
+        size_t la = VR_SIGNATURE_PARTITION_SIZE, lb = VR_SIGNATURE_PARTITION_SIZE;
         char key[600], crt[600];
 
         sign_and_verify("alpha", "CN=alpha");
         snprintf(key, sizeof(key), "%s/alpha.key", keys);
         snprintf(crt, sizeof(crt), "%s/alpha.crt", keys);
-        assert_int_equal(vr_sign_roothash(key, crt, H1, &a, &la, NULL), 0);
-        assert_int_equal(vr_sign_roothash(key, crt, H1, &b, &lb, NULL), 0);
+        assert_int_equal(vr_sign_roothash(key, crt, H1, la, &a, NULL), 0);
+        assert_int_equal(vr_sign_roothash(key, crt, H1, lb, &b, NULL), 0);
         assert_int_equal(la, lb);
         assert_memory_equal(a, b, la);
         /* The exact key order systemd-repart writes. */
@@ -82,19 +82,23 @@ static void test_sign_ecdsa_verifies(void **state) {
 
 static void test_sign_refusals(void **state) {
         void *buf = NULL;
-        size_t len;
+        size_t len = VR_SIGNATURE_PARTITION_SIZE;
         char key[600], crt[600];
 
         snprintf(key, sizeof(key), "%s/rogue.key", keys);
         snprintf(crt, sizeof(crt), "%s/alpha.crt", keys);
-        assert_int_equal(vr_sign_roothash(key, crt, H1, &buf, &len, NULL), -EKEYREJECTED);
+        assert_int_equal(vr_sign_roothash(key, crt, H1, len, &buf, NULL), -EKEYREJECTED);
         assert_last_error_contains("does not belong to certificate");
         snprintf(key, sizeof(key), "%s/missing.key", keys);
-        assert_int_equal(vr_sign_roothash(key, crt, H1, &buf, &len, NULL), -ENOENT);
+        assert_int_equal(vr_sign_roothash(key, crt, H1, len, &buf, NULL), -ENOENT);
         assert_last_error_contains("cannot open private key");
         /* A certificate is not a key. */
-        assert_int_equal(vr_sign_roothash(crt, crt, H1, &buf, &len, NULL), -EBADMSG);
+        assert_int_equal(vr_sign_roothash(crt, crt, H1, len, &buf, NULL), -EBADMSG);
         assert_last_error_contains("is not a PEM private key");
+        /* Too small a partition: refused with both sizes, nothing returned. */
+        snprintf(key, sizeof(key), "%s/alpha.key", keys);
+        assert_int_equal(vr_sign_roothash(key, crt, H1, 1024, &buf, NULL), -E2BIG);
+        assert_last_error_contains("the signature partition holds 1024");
         assert_null(buf);
 }
 
