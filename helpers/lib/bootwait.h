@@ -28,6 +28,11 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
 const char *vr_wait_message(const struct vr_discover_config *cfg, const struct vr_partition_list *parts,
                             const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size);
 
+/* How long the kernel must have announced nothing (no uevent of any device) before a
+ * verdict on the disks it has announced is final: the next disk of a driver that is
+ * probing several comes that long after the previous one at most. */
+#define VR_KERNEL_QUIET_MSEC 500u
+
 /* Seconds past rd.verity.timeout= for a last look at the partitions present then. */
 #define VR_DEADLINE_GRACE_SEC 5u
 
