@@ -235,6 +235,7 @@ static int run(int argc, char **argv) {
         if (arg_wants)
                 return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
         vr_deadline_arm(arg_target, cmdline.timeout_sec);
+        vr_random_warm_up();
 
         if (cmdline.sig != VR_SIG_OFF) {
                 r = vr_trust_store_load_default(NULL, &trust);

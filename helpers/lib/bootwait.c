@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "bootwait.h"
@@ -406,6 +408,30 @@ fail:
         *v = (struct vr_verdict) { .error = r };
         snprintf(v->reason, sizeof(v->reason), "cannot watch for block devices: %s", strerror(-r));
         return r;
+}
+
+static void *random_warm_up_thread(void *arg) {
+        unsigned char b;
+        /* Blocks until the kernel's generator is initialised, which is the point. */
+        while (getrandom(&b, sizeof(b), 0) < 0 && errno == EINTR)
+                ;
+        return arg;
+}
+
+void vr_random_warm_up(void) {
+        unsigned char b;
+        pthread_attr_t attr;
+        pthread_t t;
+
+        /* Initialised already: nothing to wait for. */
+        if (getrandom(&b, sizeof(b), GRND_NONBLOCK) >= 0)
+                return;
+        if (pthread_attr_init(&attr) != 0)
+                return;
+        if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+            pthread_create(&t, &attr, random_warm_up_thread, NULL) == 0)
+                log_debug("started the kernel's random number generator in the background");
+        pthread_attr_destroy(&attr);
 }
 
 static char deadline_message[192];

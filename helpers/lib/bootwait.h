@@ -28,6 +28,13 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
 const char *vr_wait_message(const struct vr_discover_config *cfg, const struct vr_partition_list *parts,
                             const struct vr_verdict *v, unsigned timeout_sec, char *buf, size_t size);
 
+/* Starts the kernel's random number generator in the background, if it is not yet: the
+ * first blocking read (libcryptsetup's, OpenSSL's, systemd-veritysetup's) otherwise waits
+ * for it after the disks are there. Without a hardware source (VMs without virtio-rng)
+ * that is a second or more of jitter entropy; begun here, it overlaps the wait for the
+ * disks. Never fails: without a thread the first reader pays, as before. */
+void vr_random_warm_up(void);
+
 /* How long the kernel must have announced nothing (no uevent of any device) before a
  * verdict on the disks it has announced is final: the next disk of a driver that is
  * probing several comes that long after the previous one at most. */
