@@ -28,8 +28,12 @@ WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 ifeq ($(findstring clang,$(CC)),)
 WARN       += -Wno-format-truncation
 endif
+# Each function in a section of its own, and the linker drops the unused ones: the boot
+# binaries take from the one helper library only what they call (smaller initrds).
+SECTIONS   := -ffunction-sections -fdata-sections
+GC_LDFLAGS := -Wl,--gc-sections
 ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -Ihelpers/lib -DVR_VERSION='"$(VERSION)"' \
-              -DVR_LIBEXECDIR='"$(LIBEXECDIR)"'
+              -DVR_LIBEXECDIR='"$(LIBEXECDIR)"' $(SECTIONS)
 
 LIB_SRCS   := $(wildcard helpers/lib/*.c)
 LIB_OBJS   := $(patsubst helpers/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
@@ -64,7 +68,7 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/%: helpers/%.c $(LIB) $(HEADERS)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(GC_LDFLAGS) $(LDFLAGS)
 
 $(B)/test/%: test/unit/%.c $(LIB) $(HEADERS) test/unit/testlib.h | $(B)/test
 	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka $(LDFLAGS)
