@@ -169,7 +169,7 @@ MILESTONES=(
 	"warn_stock|Verity device detected corruption"
 	"fail_module|verity-root: .*corrupt"
 	"fail_stock|Timed out waiting for device"
-	"emergency|Reached target emergency|Starting verity-root-test-emergency"
+	"emergency|Reached target emergency|Starting verity-root-test-emergency|VERITY-ROOT-TEST: emergency"
 )
 
 # boot FIGURE VARIANT REP: one boot, its numbers into the results.
