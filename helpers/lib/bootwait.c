@@ -293,8 +293,9 @@ static bool drain_events(struct udev_monitor *monitor, uint64_t *last_event) {
 }
 
 /* Waits for events until s->done or the deadline; 0, -ETIMEDOUT or -errno. The kernel's
- * events announce block devices; udev's matter only while a disk waits for udev to have
- * processed it (an entry the kernel has no partition for, see vr_partitions_from_kernel). */
+ * events announce block devices; udev's matter while a disk waits for udev to have
+ * processed it (an entry the kernel has no partition for, see vr_partitions_from_kernel)
+ * and while a piece is missing (udev symlinks on the command line). */
 static int watch(struct wait_state *s, struct udev_monitor *kernel, struct udev_monitor *udev, uint64_t deadline) {
         struct pollfd pfd[] = {
                 { .fd = udev_monitor_get_fd(kernel), .events = POLLIN },
@@ -321,7 +322,11 @@ static int watch(struct wait_state *s, struct udev_monitor *kernel, struct udev_
                 if (r <= 0)
                         continue;
                 bool relevant = pfd[0].revents && drain_events(kernel, &s->last_kernel_event);
-                if (pfd[1].revents && drain_events(udev, NULL) && s->pending)
+                /* udev's events matter while a disk waits for udev, and while a piece is
+                 * missing: a device named on the command line by a udev symlink
+                 * (systemd.verity_root_data=/dev/disk/by-partuuid/...) exists only once
+                 * udev has processed its partition. */
+                if (pfd[1].revents && drain_events(udev, NULL) && (s->pending || !decided_when_settled(s->v)))
                         relevant = true;
                 if (relevant)
                         evaluate(s, false);
