@@ -220,8 +220,12 @@ static bool events_queued(struct udev_monitor *monitor) {
 /* A driver probes its devices one after the other: the next disk of the same driver
  * comes a moment after the previous one's partitions, with no event in between (0.14 s
  * seen under TCG). No verdict is final before the kernel has been quiet that long. */
+static uint64_t quiet_at(const struct wait_state *s) {
+        return s->last_kernel_event + VR_KERNEL_QUIET_MSEC * 1000u;
+}
+
 static bool kernel_quiet(const struct wait_state *s) {
-        return now_usec() >= s->last_kernel_event + VR_KERNEL_QUIET_MSEC * 1000u;
+        return now_usec() >= quiet_at(s);
 }
 
 static bool same_partition(const struct vr_partition *a, const struct vr_partition *b) {
@@ -308,9 +312,8 @@ static int watch(struct wait_state *s, struct udev_monitor *kernel, struct udev_
                         return -ETIMEDOUT;
                 /* A verdict on every announced disk waits for the kernel to be quiet. */
                 bool waits_quiet = s->complete && decided_when_settled(s->v);
-                uint64_t quiet_at = s->last_kernel_event + VR_KERNEL_QUIET_MSEC * 1000u;
-                if (waits_quiet && quiet_at < wake)
-                        wake = quiet_at;
+                if (waits_quiet && quiet_at(s) < wake)
+                        wake = quiet_at(s);
                 uint64_t ms = wake > now ? (wake - now + 999) / 1000 : 0;
                 int r = poll(pfd, ELEMENTSOF(pfd), ms > INT_MAX ? INT_MAX : (int) ms);
                 if (r < 0 && errno != EINTR)
