@@ -364,10 +364,14 @@ build_initrd() {
 # $WORK/NAME.log) until the guest powers off or QEMU_TIMEOUT; $WORK/NAME.rc holds
 # QEMU's status (124 = timed out); prints the console log path.
 qemu_boot() {
-	local name=$1 label=$2 log=$WORK/$1.log rc t0 t1
+	local name=$1 label=$2 log=$WORK/$1.log rc t0 t1 qemu_lock
 	shift 2
 	command -v qemu-system-x86_64 >/dev/null || { fail "qemu-system-x86_64 missing (install qemu-system-x86)"; return 1; }
 	rm -f "$log"
+	# One guest at a time on this machine (concurrent runs, helpers in other worktrees):
+	# two TCG guests on two cores double every timing the cases look at.
+	exec {qemu_lock}>>"${QEMU_LOCK:-/tmp/dracut-verity-qemu.lock}"
+	flock "$qemu_lock"
 	t0=$(date +%s)
 	# TCG, not KVM: guests hang under -accel kvm on these machines.
 	timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
@@ -375,6 +379,7 @@ qemu_boot() {
 		-nic none -serial "file:$log" "$@" < /dev/null > "$WORK/$name.qemu.log" 2>&1
 	rc=$?
 	t1=$(date +%s)
+	exec {qemu_lock}>&-
 	echo "$rc" > "$WORK/$name.rc"
 	# Plain text for the assertions: no colours (systemd 257+ also writes ESC [ 0;1;38:5:185 m
 	# with colons), cursor moves, terminal resets (257+ sends ESC [ ! p and OSC 104 on the
