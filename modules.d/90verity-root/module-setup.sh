@@ -35,6 +35,8 @@ depends() {
 installkernel() {
     instmods dm-verity
     hostonly='' instmods erofs squashfs ext4
+    # The TPM the verified file systems are measured into (built into Debian's kernel).
+    hostonly='' instmods tpm_tis tpm_crb
 }
 
 # Same characters as os-release's IMAGE_VERSION; verity-root-check refuses anything else.
@@ -97,6 +99,14 @@ install_certs() {
     [ -n "$_trusted" ] || dwarning "verity-root: no trusted certificates in ${verityroot_certdirs// /, }${verityroot_certroot:+ under $verityroot_certroot}: only roothash= can boot"
 }
 
+# rd.verity.measure=: the helpers dlopen() these when measuring into the TPM. Without
+# them the initrd still boots (one line says the root is not measured), unless the
+# command line says rd.verity.measure=required.
+install_tpm2() {
+    local _arch=${DRACUT_ARCH:-$(uname -m)}
+    inst_libdir_file {"$_arch/",}"libtss2-esys.so.0*" {"$_arch/",}"libtss2-tcti-device.so.0*"
+}
+
 install() {
 
     inst_binary "$verityroot_libexecdir"/verity-root-setup /usr/lib/dracut-verity/verity-root-setup
@@ -128,4 +138,5 @@ install() {
     fi
 
     install_certs
+    install_tpm2
 }
