@@ -104,7 +104,9 @@ install_certs() {
 # command line says rd.verity.measure=required.
 install_tpm2() {
     local _arch=${DRACUT_ARCH:-$(uname -m)}
-    inst_libdir_file {"$_arch/",}"libtss2-esys.so.0*" {"$_arch/",}"libtss2-tcti-device.so.0*"
+    # Named one by one: dracut does not follow the libraries these need in turn.
+    inst_libdir_file {"$_arch/",}"libtss2-esys.so.0*" {"$_arch/",}"libtss2-tcti-device.so.0*" \
+        {"$_arch/",}"libtss2-mu.so.0*" {"$_arch/",}"libtss2-sys.so.1*"
 }
 
 install() {

@@ -8,7 +8,7 @@
 # top directory. Not part of `make check`; needs root, QEMU, dracut (as the
 # boot tests do) and hyperfine.
 #
-# Env: BENCH_REPS=9       boots per variant for figure 1 (a b c d): a 2% target
+# Env: BENCH_REPS=9       boots per variant for figures 1 and 6 (a b c d t tn): a 2% target
 #                         needs more than 5 rounds against a ±5% boot-to-boot spread
 #      BENCH_EXTRA_REPS=3 boots per variant for figure 2 (corrupted block)
 #      BENCH_BOOT_EXTRA="ads a16 c16 a128 c128 a8d c8d a32d c32d"  stock with
@@ -44,7 +44,7 @@ VR=$TOP/build/verity-root
 preflight() {
 	local t missing=
 	for t in qemu-system-x86_64 dracut mkfs.erofs veritysetup sfdisk openssl hyperfine \
-		jq zstd cpio timeout awk; do
+		jq zstd cpio timeout awk swtpm; do
 		command -v "$t" >/dev/null || missing+=" $t"
 	done
 	[ -x "$VR" ] || missing+=" $VR(make)"
@@ -127,15 +127,19 @@ BOOT_APPEND="systemd.log_target=kmsg systemd.show_status=false"
 # other_disks N: the signed disk's companions, other2.img up to otherN.img.
 other_disks() { seq -f "$WORK/other%g.img" 2 "$1"; }
 
-# boot_variant NAME: sets V_INITRD V_APPEND V_DISKS (the signed disk first: vda).
+# boot_variant NAME: sets V_INITRD V_APPEND V_DISKS (the signed disk first: vda) and
+# V_TPM (1: a software TPM, swtpm, behind QEMU's tpm-tis).
 boot_variant() {
-	V_DISKS=("$DISK")
+	V_DISKS=("$DISK") V_TPM=
+	case $1 in t|tn) V_TPM=1 ;; esac
 	case $1 in
 	a)    V_INITRD=i-stock-lean V_APPEND="roothash=$HASH" ;;
 	ads)  V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
 	b)    V_INITRD=i-mod        V_APPEND="roothash=$HASH" ;;
 	c)    V_INITRD=i-mod        V_APPEND="" ;;
 	d)    V_INITRD=i-shell      V_APPEND="roothash=$HASH" ;;
+	t)    V_INITRD=i-mod        V_APPEND="" ;;
+	tn)   V_INITRD=i-mod        V_APPEND="rd.verity.measure=no" ;;
 	a16)  V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P16"   V_DISKS=("$WORK/disk-p16.img") ;;
 	c16)  V_INITRD=i-mod        V_APPEND=""                     V_DISKS=("$WORK/disk-p16.img") ;;
 	a128) V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P128"  V_DISKS=("$WORK/disk-p128.img") ;;
@@ -160,6 +164,7 @@ MILESTONES=(
 	"userspace|Run /init as init process"
 	"disk|vda: vda1"
 	"found|verity-root: root verified"
+	"measured|verity-root: root measured into PCR"
 	"dm_table|device-mapper: verity: sha256 using"
 	"mounted|erofs: \\(device dm-0\\): mounted"
 	"exec_start|verity-root: reading what /sysroot runs first"
@@ -174,11 +179,12 @@ MILESTONES=(
 
 # boot FIGURE VARIANT REP: one boot, its numbers into the results.
 boot() {
-	local fig=$1 v=$2 rep=$3 log t0 t1 up m name re t load
+	local fig=$1 v=$2 rep=$3 log t0 t1 up m name re t load tpm=
 	boot_variant "$v"
+	[ -z "$V_TPM" ] || tpm=$(swtpm_start "$WORK/tpm-$v-$rep") || die "boot $v #$rep: swtpm failed"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(date +%s.%N)
-	log=$(run_qemu "bench-$v-$rep" "$V_INITRD" "$BOOT_APPEND${V_APPEND:+ $V_APPEND}" "${V_DISKS[@]}") \
+	log=$(QEMU_EXTRA_ARGS=$tpm run_qemu "bench-$v-$rep" "$V_INITRD" "$BOOT_APPEND${V_APPEND:+ $V_APPEND}" "${V_DISKS[@]}") \
 		|| die "boot $v #$rep: qemu failed"
 	t1=$(date +%s.%N)
 	record "$fig" "$v" "$rep" wall_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
@@ -202,7 +208,7 @@ boots() {
 	local rep v
 	phase "figure 1: boots, $REPS interleaved rounds"
 	for rep in $(seq 1 "$REPS"); do
-		for v in a b c d; do boot boot "$v" "$rep"; done
+		for v in a b c d t tn; do boot boot "$v" "$rep"; done
 		# Fewer rounds of the secondary variants; interleaved in the same rounds.
 		if [ "$rep" -le "$EXTRA_BOOT_REPS" ]; then
 			for v in $BOOT_EXTRA; do boot boot "$v" "$rep"; done
