@@ -10,6 +10,8 @@
 #
 # Env: BENCH_REPS=9       boots per variant for figures 1 and 6 (a b c d t tn): a 2% target
 #                         needs more than 5 rounds against a ±5% boot-to-boot spread
+#      BENCH_VARIANTS="a b c d t tn"  figure 1 and 6 variants booted in every round
+#                         (a is every ratio's baseline)
 #      BENCH_EXTRA_REPS=3 boots per variant for figure 2 (corrupted block)
 #      BENCH_BOOT_EXTRA="ads a16 c16 a128 c128 a8d c8d a32d c32d"  stock with
 #                         dracut-systemd (figure 1) and boot-time discovery as the work
@@ -31,6 +33,7 @@ mkdir -p "$WORK"
 . "$here/lib.sh"
 
 REPS=${BENCH_REPS:-9}
+VARIANTS=${BENCH_VARIANTS:-a b c d t tn}
 EXTRA_REPS=${BENCH_EXTRA_REPS:-3}
 BOOT_EXTRA=${BENCH_BOOT_EXTRA:-ads a16 c16 a128 c128 a8d c8d a32d c32d}
 EXTRA_BOOT_REPS=${BENCH_EXTRA_BOOT_REPS:-2}
@@ -208,7 +211,7 @@ boots() {
 	local rep v
 	phase "figure 1: boots, $REPS interleaved rounds"
 	for rep in $(seq 1 "$REPS"); do
-		for v in a b c d t tn; do boot boot "$v" "$rep"; done
+		for v in $VARIANTS; do boot boot "$v" "$rep"; done
 		# Fewer rounds of the secondary variants; interleaved in the same rounds.
 		if [ "$rep" -le "$EXTRA_BOOT_REPS" ]; then
 			for v in $BOOT_EXTRA; do boot boot "$v" "$rep"; done
