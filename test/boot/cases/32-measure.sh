@@ -4,6 +4,7 @@
 # on the host; the measurement log the initrd wrote replays to that value; the same root
 # signed by another signer gives another value (the signer's fingerprint is measured);
 # a signed root and /usr (systemd-repart) are measured in that order, as predicted;
+# dracut's shell initrd measures as the systemd one does;
 # rd.verity.measure=required without a TPM refuses to boot. Both images hold the same
 # root (mkimage is reproducible): only the signer differs.
 set -eu
@@ -59,6 +60,11 @@ boot_measured() {
 pcr_a=$(boot_measured a "$WORK/disk-32a.img")
 pcr_b=$(boot_measured b "$WORK/disk-32b.img")
 [ "$pcr_a" != "$pcr_b" ] || fail "another signer gave the same PCR 15 ($pcr_a)"
+
+# dracut's shell (non-systemd) initrd measures the same event.
+CERTDIR=$WORK/certs-32 build_initrd "$WORK/initrd-32s.img" shell
+pcr_s=$(boot_measured s "$WORK/disk-32a.img" "$WORK/initrd-32s.img")
+[ "$pcr_s" = "$pcr_a" ] || fail "the shell initrd left PCR 15 at $pcr_s, the systemd one at $pcr_a"
 
 # Root and /usr: two events, root first.
 make_signed_root_usr_disk 32u measure-32u
