@@ -220,7 +220,7 @@ fig3() {
 	| initrd | bytes | zstd bytes | added vs | added bytes (KiB) | added % | added zstd bytes (KiB) | added zstd % | target |
 	|---|---|---|---|---|---|---|---|---|
 	EOF
-	for v in stock-lean stock:stock-lean mod:stock-lean stock-shell shell:stock-shell; do
+	for v in stock-lean stock:stock-lean mod:stock-lean mod-tpm:stock-lean stock-shell shell:stock-shell; do
 		base=${v#*:}
 		[ "$base" = "$v" ] && base=
 		b=$(vals size "${v%%:*}" bytes) z=$(vals size "${v%%:*}" zstd_bytes)
@@ -233,6 +233,8 @@ fig3() {
 					t = "none (stock shell cannot open verity at all)"
 				else if (n == "stock")
 					t = "(dracut-systemd, for reference)"
+				else if (n == "mod-tpm")
+					t = "(with verityroot_tpm2=yes: the TPM libraries, for reference)"
 				else
 					t = d <= 300 * 1024 ? "**met**" : "**missed**"
 				printf "| %s | %d | %d | %s | %d (%.0f) | %.2f%% | %d (%.0f) | %.2f%% | %s |\n", n, b, z, base,

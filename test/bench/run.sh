@@ -108,6 +108,9 @@ make_initrds() {
 	# For reference: what full initrds carry on top.
 	build_initrd "$WORK/i-stock.img" stock-systemd --add dracut-systemd || die "stock initrd failed"
 	CERTDIR=$WORK/certs-rsa2048 build_initrd "$WORK/i-mod.img" systemd || die "module initrd failed"
+	# Figure 6: the module with the TPM libraries (verityroot_tpm2=yes), measuring or not.
+	VERITYROOT_TPM2=yes CERTDIR=$WORK/certs-rsa2048 build_initrd "$WORK/i-mod-tpm.img" systemd ||
+		die "module initrd with TPM libraries failed"
 	# Figure 2: the root device timeout (DefaultDeviceTimeoutSec, 90 s, not settable
 	# on the 252 kernel command line) bounded by a drop-in, in both initrds.
 	mkdir -p "$WORK/devtimeout/etc/systemd/system.conf.d"
@@ -141,8 +144,8 @@ boot_variant() {
 	b)    V_INITRD=i-mod        V_APPEND="roothash=$HASH" ;;
 	c)    V_INITRD=i-mod        V_APPEND="" ;;
 	d)    V_INITRD=i-shell      V_APPEND="roothash=$HASH" ;;
-	t)    V_INITRD=i-mod        V_APPEND="" ;;
-	tn)   V_INITRD=i-mod        V_APPEND="rd.verity.measure=no" ;;
+	t)    V_INITRD=i-mod-tpm    V_APPEND="" ;;
+	tn)   V_INITRD=i-mod-tpm    V_APPEND="rd.verity.measure=no" ;;
 	a16)  V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P16"   V_DISKS=("$WORK/disk-p16.img") ;;
 	c16)  V_INITRD=i-mod        V_APPEND=""                     V_DISKS=("$WORK/disk-p16.img") ;;
 	a128) V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P128"  V_DISKS=("$WORK/disk-p128.img") ;;
@@ -228,7 +231,7 @@ boots() {
 sizes() {
 	local i z
 	phase "figure 3: initrd sizes"
-	for i in stock-lean stock mod stock-shell shell; do
+	for i in stock-lean stock mod mod-tpm stock-shell shell; do
 		record size "$i" 1 bytes "$(stat -c %s "$WORK/i-$i.img")"
 		# dracut's own zstd setting.
 		zstd -q -15 -T0 -f -o "$WORK/i-$i.img.zst" "$WORK/i-$i.img" || die "zstd $i failed"

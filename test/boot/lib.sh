@@ -301,7 +301,7 @@ build_initrd() {
 	[ "${WITH_DRACUT_SYSTEMD:-0}" = 0 ] || [ "${flavour#stock-}" != systemd ] || modules+=" dracut-systemd"
 	prepare_dracut "$variant" || return 1
 	kver=$(kernel_version) || return 1
-	key=$( { echo "$flavour $kver $* ${WITH_DRACUT_SYSTEMD:-0} ${NO_EMERGENCY_OVERLAY:-0}"; source_hash;
+	key=$( { echo "$flavour $kver $* ${WITH_DRACUT_SYSTEMD:-0} ${NO_EMERGENCY_OVERLAY:-0} ${VERITYROOT_TPM2:-}"; source_hash;
 		[ -n "${CERTDIR:-}" ] && cat "$CERTDIR"/*.crt 2>/dev/null
 		[ -n "${CERTROOT:-}" ] && find "$CERTROOT" -printf '%p %s %l\n' | sort; } | sha256sum | cut -c1-16)
 	local img=$WORK/initrd-$flavour-$key.img
@@ -320,6 +320,8 @@ build_initrd() {
 			verityroot_certdir="$WORK/certs-$key"
 			EOF
 		fi
+		# VERITYROOT_TPM2=yes|no|auto: the module's verityroot_tpm2= (TPM libraries).
+		[ -z "${VERITYROOT_TPM2:-}" ] || echo "verityroot_tpm2=\"$VERITYROOT_TPM2\"" >> "$conf/verity-root.conf"
 		# NO_EMERGENCY_OVERLAY=1: the initrd's own emergency path ends a failed boot.
 		overlay=$(emergency_overlay)
 		[ "${NO_EMERGENCY_OVERLAY:-0}" = 0 ] || overlay=$WORK/no-overlay

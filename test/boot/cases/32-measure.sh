@@ -16,7 +16,7 @@ make_trusted_cert 32 a "verity-root-test-A"
 make_cert "$WORK/keys-32" b "verity-root-test-B"
 cp "$WORK/keys-32/b.crt" "$WORK/certs-32/"
 make_root "$WORK/root-32" measure-32
-CERTDIR=$WORK/certs-32 build_initrd "$WORK/initrd-32.img" systemd
+VERITYROOT_TPM2=yes CERTDIR=$WORK/certs-32 build_initrd "$WORK/initrd-32.img" systemd
 VR=$WORK/stage/usr/bin/verity-root
 for s in a b; do
 	"$VR" mkimage --root "$WORK/root-32" --out "$WORK/disk-32$s.img" --key "$WORK/keys-32/$s.key" \
@@ -62,13 +62,13 @@ pcr_b=$(boot_measured b "$WORK/disk-32b.img")
 [ "$pcr_a" != "$pcr_b" ] || fail "another signer gave the same PCR 15 ($pcr_a)"
 
 # dracut's shell (non-systemd) initrd measures the same event.
-CERTDIR=$WORK/certs-32 build_initrd "$WORK/initrd-32s.img" shell
+VERITYROOT_TPM2=yes CERTDIR=$WORK/certs-32 build_initrd "$WORK/initrd-32s.img" shell
 pcr_s=$(boot_measured s "$WORK/disk-32a.img" "$WORK/initrd-32s.img")
 [ "$pcr_s" = "$pcr_a" ] || fail "the shell initrd left PCR 15 at $pcr_s, the systemd one at $pcr_a"
 
 # Root and /usr: two events, root first.
 make_signed_root_usr_disk 32u measure-32u
-CERTDIR=$WORK/certs-32u build_initrd "$WORK/initrd-32u.img" systemd
+VERITYROOT_TPM2=yes CERTDIR=$WORK/certs-32u build_initrd "$WORK/initrd-32u.img" systemd
 pcr_u=$(boot_measured u "$WORK/disk-32u.img" "$WORK/initrd-32u.img" "$WORK/certs-32u")
 expect_console "$WORK/32-measure-u.log" "verity-root: usr measured into PCR 15: verity-root:v1:usr:$USRHASH:signature:[0-9a-f]{64}"
 [ "$(tr '\036' '\n' < "$WORK/32-u.measure.log" | jq -r '.content.string' | cut -d: -f3 | tr '\n' ' ')" = "root usr " ] \
