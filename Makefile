@@ -20,7 +20,8 @@ DESTDIR    ?=
 B          ?= build
 CC         ?= cc
 PKGS       := blkid libcryptsetup devmapper libudev uuid json-c libcrypto fdisk
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+# tpm2-tss: headers only; the libraries are loaded at run time (helpers/lib/tpm2.c).
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) tss2-esys)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS     ?= -O2 -g
 WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter

@@ -9,7 +9,9 @@
 #include "bootwait.h"
 #include "devcheck.h"
 #include "dps.h"
+#include "measure.h"
 #include "spawn.h"
+#include "tpm2.h"
 #include "udev-util.h"
 #include "util.h"
 #include "version.h"
@@ -19,6 +21,7 @@
 #define EXIT_CMDLINE_INVALID 3
 
 static const char *arg_target = "root";
+static struct timespec arg_start;
 static bool arg_activate;
 static bool arg_wants;
 
@@ -210,6 +213,89 @@ static int check_existing_device(const struct vr_verity_table *want) {
         return 1;
 }
 
+/* Written once per boot, by whichever target finds no TPM first: the line is said once. */
+#define TPM_ABSENT_FILE VR_RUNDIR "/tpm.absent"
+
+static void touch(const char *path) {
+        FILE *f = fopen(path, "we");
+        if (f)
+                fclose(f);
+}
+
+/* What is left of rd.verity.timeout= for waiting for a TPM the firmware announces. */
+static uint64_t remaining_usec(unsigned timeout_sec) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t elapsed = (int64_t) (now.tv_sec - arg_start.tv_sec) * 1000000 + (now.tv_nsec - arg_start.tv_nsec) / 1000;
+        int64_t left = (int64_t) timeout_sec * 1000000 - elapsed;
+        return left > 0 ? (uint64_t) left : 0;
+}
+
+/* After the verdict, before anything is handed on: the target's event into the TPM and
+ * systemd's measurement log. rd.verity.measure=required refuses when that cannot be done;
+ * otherwise a failure is one line and the boot goes on. Measured once per event, so a
+ * restarted unit does not extend again. */
+static int measure_verified(const struct vr_cmdline *c, const struct vr_verdict *v, const struct vr_trust_store *trust) {
+        bool required = c->measure == VR_MEASURE_REQUIRED;
+        enum vr_target target = streq(arg_target, "usr") ? VR_TARGET_USR : VR_TARGET_ROOT;
+        _cleanup_free_ char *event = NULL;
+        _cleanup_fclose_ FILE *f = NULL, *w = NULL;
+        char done_file[128], done[512];
+        const char *node;
+        int r;
+
+        if (c->measure == VR_MEASURE_OFF)
+                return 0;
+        snprintf(done_file, sizeof(done_file), VR_RUNDIR "/%s.measured", arg_target);
+
+        vr_log_capture_begin();
+        r = vr_measure_event_for_verdict(target, v, trust, &event);
+        vr_log_capture_end();
+        if (r < 0)
+                goto failed;
+
+        f = fopen(done_file, "re");
+        if (f && fgets(done, sizeof(done), f) && streq(done, event)) {
+                log_info("%s already measured into PCR %u: %s", arg_target, c->measure_pcr, event);
+                return 0;
+        }
+
+        r = vr_tpm2_find_device(remaining_usec(c->timeout_sec), &node);
+        if (r < 0 && required)
+                return log_error_errno(r, "refusing to boot the %s file system: rd.verity.measure=required, but no TPM "
+                                       "answers: no " VR_TPM2_RM_NODE " or " VR_TPM2_RAW_NODE "%s", arg_target,
+                                       r == -ETIMEDOUT ? " appeared although the firmware announces a TPM" : "");
+        if (r < 0) {
+                if (access(TPM_ABSENT_FILE, F_OK) < 0) {
+                        log_notice("no TPM (no " VR_TPM2_RM_NODE " or " VR_TPM2_RAW_NODE "%s): the verified file "
+                                   "systems are not measured", r == -ETIMEDOUT ? " appeared in time" : "");
+                        touch(TPM_ABSENT_FILE);
+                }
+                return 0;
+        }
+
+        vr_log_capture_begin();
+        r = vr_tpm2_measure(&(struct vr_tpm2_target) { .driver = "device", .conf = node }, c->measure_pcr, event,
+                            VR_MEASURE_LOG_PATH);
+        vr_log_capture_end();
+        if (r < 0)
+                goto failed;
+        log_notice("%s measured into PCR %u: %s", arg_target, c->measure_pcr, event);
+        w = fopen(done_file, "we");
+        if (w)
+                fputs(event, w);
+        return 0;
+
+failed:
+        if (required)
+                return log_error_errno(r, "refusing to boot the %s file system: rd.verity.measure=required, but it "
+                                       "cannot be measured into PCR %u: %s", arg_target, c->measure_pcr,
+                                       vr_log_last_error());
+        log_warning("the %s file system is not measured into PCR %u: %s", arg_target, c->measure_pcr,
+                    vr_log_last_error());
+        return 0;
+}
+
 static int run(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
@@ -234,6 +320,7 @@ static int run(int argc, char **argv) {
         }
         if (arg_wants)
                 return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
+        clock_gettime(CLOCK_MONOTONIC, &arg_start);
         vr_deadline_arm(arg_target, cmdline.timeout_sec);
         vr_random_warm_up();
 
@@ -277,6 +364,8 @@ static int run(int argc, char **argv) {
         r = check_label_version(&v);
         if (r >= 0)
                 r = vr_check_kernel_verifies(arg_target, &v, &cmdline);
+        if (r >= 0)
+                r = measure_verified(&cmdline, &v, &trust);
         if (r < 0) {
                 vr_verdict_done(&v);
                 return r;

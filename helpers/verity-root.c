@@ -11,6 +11,7 @@ static const struct {
         { "inspect", vr_verb_inspect, "show the DPS partitions of an image or disk and what would boot" },
         { "mkimage", vr_verb_mkimage, "build a DPS disk image with a dm-verity protected root, optionally signed" },
         { "join-signature", vr_verb_join_signature, "write a root hash signature made elsewhere into an image" },
+        { "predict-pcr", vr_verb_predict_pcr, "print the TPM PCR value the boot of an image measures, and its events" },
         { "cmdline", vr_verb_cmdline, "print the kernel command line that boots an image (UKI or dm-mod.create=)" },
 };
 

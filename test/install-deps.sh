@@ -4,9 +4,9 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential pkgconf clang libclang-rt-14-dev llvm
-libblkid-dev libfdisk-dev uuid-dev libudev-dev libcryptsetup-dev libdevmapper-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev
+libblkid-dev libfdisk-dev uuid-dev libudev-dev libcryptsetup-dev libdevmapper-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev libtss2-dev
 dracut-core systemd systemd-container cryptsetup-bin erofs-utils squashfs-tools e2fsprogs fdisk util-linux
-openssl softhsm2 libengine-pkcs11-openssl jq busybox-static qemu-system-x86 linux-image-amd64 kmod cpio zstd
+openssl softhsm2 libengine-pkcs11-openssl jq busybox-static qemu-system-x86 swtpm swtpm-tools linux-image-amd64 kmod cpio zstd
 systemd-boot-efi ovmf dosfstools mtools kiwi hyperfine
 dpkg-dev debhelper devscripts lintian fakeroot scdoc rpm man-db debootstrap"
 if [ "${1:-}" = --list ]; then

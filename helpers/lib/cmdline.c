@@ -43,6 +43,8 @@ void vr_cmdline_init(struct vr_cmdline *c) {
                 .root_mode = VR_ROOT_UNSET,
                 .verity = -1,
                 .sig = VR_SIG_OPTIONAL,
+                .measure = VR_MEASURE_AUTO,
+                .measure_pcr = VR_MEASURE_DEFAULT_PCR,
                 .timeout_sec = VR_DEFAULT_TIMEOUT_SEC,
                 .corruption = VR_CORRUPTION_EIO,
                 .userspace_verity = true,
@@ -264,6 +266,43 @@ static int parse_corruption(const char *value, struct vr_cmdline *c) {
         return -EINVAL;
 }
 
+int vr_measure_policy_parse(const char *value, enum vr_measure_policy *ret_policy, unsigned *ret_pcr) {
+        static const char *const off[] = { "no", "0", "false", "off", "n" };
+        if (!value)
+                return -EINVAL;
+        if (streq(value, "required")) {
+                *ret_policy = VR_MEASURE_REQUIRED;
+                *ret_pcr = VR_MEASURE_DEFAULT_PCR;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(off); i++)
+                if (streq(value, off[i])) {
+                        *ret_policy = VR_MEASURE_OFF;
+                        return 0;
+                }
+        /* "0" means off above, as a boolean: PCR 0 belongs to the firmware anyway. */
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(value, &end, 10);
+        if (errno || end == value || *end || value[0] < '0' || value[0] > '9' || n > VR_MEASURE_PCR_MAX ||
+            (value[0] == '0' && value[1]))
+                return -EINVAL;
+        *ret_policy = VR_MEASURE_AUTO;
+        *ret_pcr = (unsigned) n;
+        return 0;
+}
+
+const char *vr_measure_policy_to_string(enum vr_measure_policy p) {
+        switch (p) {
+        case VR_MEASURE_REQUIRED:
+                return "required";
+        case VR_MEASURE_OFF:
+                return "no";
+        default:
+                return "auto";
+        }
+}
+
 static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key, const char *value) {
         if (key_eq(name, "sig")) {
                 if (value && streq(value, "required"))
@@ -292,6 +331,9 @@ static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key
                 if (b < 0)
                         return INVALID_VALUE(key, value, "a boolean");
                 c->kernel_sig = b;
+        } else if (key_eq(name, "measure")) {
+                if (vr_measure_policy_parse(value, &c->measure, &c->measure_pcr) < 0)
+                        return INVALID_VALUE(key, value, "a PCR number (1-23), required or no");
         } else if (key_eq(name, "min_version")) {
                 if (!vr_version_is_valid(value))
                         return INVALID_VALUE(key, value, "a version of characters [a-zA-Z0-9._~+^-]");
@@ -299,7 +341,7 @@ static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key
         } else
                 /* A typo (rd.verity.sgi=required) must not drop the policy it meant. */
                 return log_error_errno(-EINVAL, "Unknown kernel command line key %s=\"%s\" "
-                                       "(rd.verity.* keys: sig, timeout, corruption, check, kernel_sig, min_version)",
+                                       "(rd.verity.* keys: sig, timeout, corruption, check, kernel_sig, min_version, measure)",
                                        key, value ?: "");
         return 0;
 }

@@ -25,6 +25,15 @@ enum vr_root_mode {
 
 #define VR_DEFAULT_TIMEOUT_SEC 30u
 
+enum vr_measure_policy {
+        VR_MEASURE_AUTO,     /* default: measure when a TPM answers, one line when none does */
+        VR_MEASURE_REQUIRED, /* no TPM or a failed measurement refuses the boot */
+        VR_MEASURE_OFF,      /* rd.verity.measure=no */
+};
+/* "System identity and root file system" in the UAPI TPM PCR registry. */
+#define VR_MEASURE_DEFAULT_PCR 15u
+#define VR_MEASURE_PCR_MAX 23u
+
 struct vr_cmdline {
         enum vr_root_mode root_mode;
         char *root;              /* root= as given, or NULL */
@@ -46,6 +55,8 @@ struct vr_cmdline {
         bool check_full;         /* rd.verity.check=full */
         bool kernel_sig;         /* rd.verity.kernel_sig=1: also hand the PKCS#7 to the kernel */
         bool userspace_verity;   /* systemd.allow_userspace_verity= (default true); see vr_cmdline_kernel_sig() */
+        enum vr_measure_policy measure; /* rd.verity.measure= */
+        unsigned measure_pcr;    /* rd.verity.measure=PCR (default VR_MEASURE_DEFAULT_PCR) */
         char *min_version;       /* rd.verity.min_version=: oldest IMAGE_VERSION that may boot, or NULL */
         char *init;              /* init=: what the new root executes first, or NULL */
         char *image_policy;      /* systemd.image_policy= as given (checked by vr_image_policy_parse), or NULL */
@@ -79,4 +90,8 @@ bool vr_cmdline_auto_usr(const struct vr_cmdline *c);
 bool vr_cmdline_kernel_sig(const struct vr_cmdline *c);
 
 const char *vr_sig_policy_to_string(enum vr_sig_policy p);
+/* rd.verity.measure=: a PCR number (1..23), "required" (PCR 15, required), or a boolean
+ * false ("no", "0", ...): off. -EINVAL otherwise. */
+int vr_measure_policy_parse(const char *value, enum vr_measure_policy *ret_policy, unsigned *ret_pcr);
+const char *vr_measure_policy_to_string(enum vr_measure_policy p);
 const char *vr_corruption_to_string(enum vr_corruption c);

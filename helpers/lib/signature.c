@@ -563,6 +563,23 @@ X509 *vr_trust_store_cert(const struct vr_trust_store *ts, size_t i, const char 
         return ts->certs[i]->x509;
 }
 
+int vr_trust_store_signer_fingerprint(const struct vr_trust_store *ts, const char *signer, unsigned char out[32]) {
+        for (size_t i = 0; i < ts->n; i++) {
+                const struct vr_cert *c = ts->certs[i];
+                size_t l = strlen(c->subject);
+                /* The names vr_signature_verify() and the Kiwi check give: "SUBJECT (PATH)". */
+                if (strncmp(signer, c->subject, l) != 0 || strncmp(signer + l, " (", 2) != 0)
+                        continue;
+                const char *path = signer + l + 2;
+                size_t pl = strlen(c->path);
+                if (strncmp(path, c->path, pl) != 0 || !streq(path + pl, ")"))
+                        continue;
+                memcpy(out, c->fingerprint, sizeof(c->fingerprint));
+                return 0;
+        }
+        return -ENOENT;
+}
+
 /* Whether cert alone signed the root hash: no chain, no certificates taken from the
  * PKCS#7 itself, so the pinned certificate is the whole of the trust. */
 static bool pkcs7_signed_by(PKCS7 *p7, const struct vr_cert *c, const char *root_hash, const char **ret_reason) {

@@ -53,6 +53,10 @@ void vr_trust_store_done(struct vr_trust_store *ts);
  * end; ret_path and ret_subject ("CN=...") may be NULL. For signatures that are not PKCS#7. */
 X509 *vr_trust_store_cert(const struct vr_trust_store *ts, size_t i, const char **ret_path, const char **ret_subject);
 
+/* The SHA-256 fingerprint of the trusted certificate a verified signature names as its
+ * signer ("SUBJECT (PATH)", as vr_signature_verify() returns it); -ENOENT if none. */
+int vr_trust_store_signer_fingerprint(const struct vr_trust_store *ts, const char *signer, unsigned char out[32]);
+
 /* Verifies s->pkcs7 as a detached signature over the bytes of s->root_hash, signed by
  * the trusted certificate whose fingerprint matches (or, without a fingerprint, by any
  * trusted certificate). No chain building: trust is the pinned certificate itself.

@@ -14,6 +14,12 @@ verityroot_certdirs="/etc/verity.d /run/verity.d /usr/local/lib/verity.d /usr/li
 verityroot_certroot=${verityroot_certroot:-${dracutsysrootdir:-}}
 # The oldest IMAGE_VERSION this initrd boots (empty: no floor); see dracut.verity-root(7).
 verityroot_min_version=${verityroot_min_version:-}
+# The TPM libraries for rd.verity.measure= (tpm2-tss, about 1 MiB uncompressed): "auto"
+# adds them where dracut's tpm2-tss module is in the initrd (the TPM support the distro
+# or user chose, as systemd's own measurements need it), "yes" always, "no" never.
+# Without them the root is not measured (one line says why; rd.verity.measure=required
+# refuses to boot).
+verityroot_tpm2=${verityroot_tpm2:-auto}
 
 check() {
     require_binaries "$verityroot_libexecdir"/verity-root-setup || return 1
@@ -40,6 +46,8 @@ depends() {
 installkernel() {
     instmods dm-verity
     hostonly='' instmods erofs squashfs ext4
+    # The TPM the verified file systems are measured into (built into Debian's kernel).
+    hostonly='' instmods tpm_tis tpm_crb
 }
 
 # Same characters as os-release's IMAGE_VERSION; verity-root-check refuses anything else.
@@ -102,6 +110,24 @@ install_certs() {
     [ -n "$_trusted" ] || dwarning "verity-root: no trusted certificates in ${verityroot_certdirs// /, }${verityroot_certroot:+ under $verityroot_certroot}: only roothash= can boot"
 }
 
+# rd.verity.measure=: the helpers dlopen() these when measuring into the TPM. Without
+# them the initrd still boots (one line says the root is not measured), unless the
+# command line says rd.verity.measure=required.
+install_tpm2() {
+    local _arch=${DRACUT_ARCH:-$(uname -m)}
+    case $verityroot_tpm2 in
+    yes) ;;
+    no) return 0 ;;
+    auto) dracut_module_included "tpm2-tss" || return 0 ;;
+    *)
+        derror "verity-root: verityroot_tpm2=\"$verityroot_tpm2\" is not one of auto, yes, no"
+        return 1 ;;
+    esac
+    # Named one by one: dracut does not follow the libraries these need in turn.
+    inst_libdir_file {"$_arch/",}"libtss2-esys.so.0*" {"$_arch/",}"libtss2-tcti-device.so.0*" \
+        {"$_arch/",}"libtss2-mu.so.0*" {"$_arch/",}"libtss2-sys.so.1*"
+}
+
 install() {
 
     inst_binary "$verityroot_libexecdir"/verity-root-setup /usr/lib/dracut-verity/verity-root-setup
@@ -133,4 +159,5 @@ install() {
     fi
 
     install_certs
+    install_tpm2
 }

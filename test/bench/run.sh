@@ -8,8 +8,10 @@
 # top directory. Not part of `make check`; needs root, QEMU, dracut (as the
 # boot tests do) and hyperfine.
 #
-# Env: BENCH_REPS=9       boots per variant for figure 1 (a b c d): a 2% target
+# Env: BENCH_REPS=9       boots per variant for figures 1 and 6 (a b c d t tn): a 2% target
 #                         needs more than 5 rounds against a ±5% boot-to-boot spread
+#      BENCH_VARIANTS="a b c d t tn"  figure 1 and 6 variants booted in every round
+#                         (a is every ratio's baseline)
 #      BENCH_EXTRA_REPS=3 boots per variant for figure 2 (corrupted block)
 #      BENCH_BOOT_EXTRA="ads a16 c16 a128 c128 a8d c8d a32d c32d"  stock with
 #                         dracut-systemd (figure 1) and boot-time discovery as the work
@@ -31,6 +33,7 @@ mkdir -p "$WORK"
 . "$here/lib.sh"
 
 REPS=${BENCH_REPS:-9}
+VARIANTS=${BENCH_VARIANTS:-a b c d t tn}
 EXTRA_REPS=${BENCH_EXTRA_REPS:-3}
 BOOT_EXTRA=${BENCH_BOOT_EXTRA:-ads a16 c16 a128 c128 a8d c8d a32d c32d}
 EXTRA_BOOT_REPS=${BENCH_EXTRA_BOOT_REPS:-2}
@@ -44,7 +47,7 @@ VR=$TOP/build/verity-root
 preflight() {
 	local t missing=
 	for t in qemu-system-x86_64 dracut mkfs.erofs veritysetup sfdisk openssl hyperfine \
-		jq zstd cpio timeout awk; do
+		jq zstd cpio timeout awk swtpm; do
 		command -v "$t" >/dev/null || missing+=" $t"
 	done
 	[ -x "$VR" ] || missing+=" $VR(make)"
@@ -105,6 +108,9 @@ make_initrds() {
 	# For reference: what full initrds carry on top.
 	build_initrd "$WORK/i-stock.img" stock-systemd --add dracut-systemd || die "stock initrd failed"
 	CERTDIR=$WORK/certs-rsa2048 build_initrd "$WORK/i-mod.img" systemd || die "module initrd failed"
+	# Figure 6: the module with the TPM libraries (verityroot_tpm2=yes), measuring or not.
+	VERITYROOT_TPM2=yes CERTDIR=$WORK/certs-rsa2048 build_initrd "$WORK/i-mod-tpm.img" systemd ||
+		die "module initrd with TPM libraries failed"
 	# Figure 2: the root device timeout (DefaultDeviceTimeoutSec, 90 s, not settable
 	# on the 252 kernel command line) bounded by a drop-in, in both initrds.
 	mkdir -p "$WORK/devtimeout/etc/systemd/system.conf.d"
@@ -127,15 +133,19 @@ BOOT_APPEND="systemd.log_target=kmsg systemd.show_status=false"
 # other_disks N: the signed disk's companions, other2.img up to otherN.img.
 other_disks() { seq -f "$WORK/other%g.img" 2 "$1"; }
 
-# boot_variant NAME: sets V_INITRD V_APPEND V_DISKS (the signed disk first: vda).
+# boot_variant NAME: sets V_INITRD V_APPEND V_DISKS (the signed disk first: vda) and
+# V_TPM (1: a software TPM, swtpm, behind QEMU's tpm-tis).
 boot_variant() {
-	V_DISKS=("$DISK")
+	V_DISKS=("$DISK") V_TPM=
+	case $1 in t|tn) V_TPM=1 ;; esac
 	case $1 in
 	a)    V_INITRD=i-stock-lean V_APPEND="roothash=$HASH" ;;
 	ads)  V_INITRD=i-stock      V_APPEND="roothash=$HASH" ;;
 	b)    V_INITRD=i-mod        V_APPEND="roothash=$HASH" ;;
 	c)    V_INITRD=i-mod        V_APPEND="" ;;
 	d)    V_INITRD=i-shell      V_APPEND="roothash=$HASH" ;;
+	t)    V_INITRD=i-mod-tpm    V_APPEND="" ;;
+	tn)   V_INITRD=i-mod-tpm    V_APPEND="rd.verity.measure=no" ;;
 	a16)  V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P16"   V_DISKS=("$WORK/disk-p16.img") ;;
 	c16)  V_INITRD=i-mod        V_APPEND=""                     V_DISKS=("$WORK/disk-p16.img") ;;
 	a128) V_INITRD=i-stock-lean V_APPEND="roothash=$HASH_P128"  V_DISKS=("$WORK/disk-p128.img") ;;
@@ -160,6 +170,7 @@ MILESTONES=(
 	"userspace|Run /init as init process"
 	"disk|vda: vda1"
 	"found|verity-root: root verified"
+	"measured|verity-root: root measured into PCR"
 	"dm_table|device-mapper: verity: sha256 using"
 	"mounted|erofs: \\(device dm-0\\): mounted"
 	"exec_start|verity-root: reading what /sysroot runs first"
@@ -174,11 +185,12 @@ MILESTONES=(
 
 # boot FIGURE VARIANT REP: one boot, its numbers into the results.
 boot() {
-	local fig=$1 v=$2 rep=$3 log t0 t1 up m name re t load
+	local fig=$1 v=$2 rep=$3 log t0 t1 up m name re t load tpm=
 	boot_variant "$v"
+	[ -z "$V_TPM" ] || tpm=$(swtpm_start "$WORK/tpm-$v-$rep") || die "boot $v #$rep: swtpm failed"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(date +%s.%N)
-	log=$(run_qemu "bench-$v-$rep" "$V_INITRD" "$BOOT_APPEND${V_APPEND:+ $V_APPEND}" "${V_DISKS[@]}") \
+	log=$(QEMU_EXTRA_ARGS=$tpm run_qemu "bench-$v-$rep" "$V_INITRD" "$BOOT_APPEND${V_APPEND:+ $V_APPEND}" "${V_DISKS[@]}") \
 		|| die "boot $v #$rep: qemu failed"
 	t1=$(date +%s.%N)
 	record "$fig" "$v" "$rep" wall_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
@@ -202,7 +214,7 @@ boots() {
 	local rep v
 	phase "figure 1: boots, $REPS interleaved rounds"
 	for rep in $(seq 1 "$REPS"); do
-		for v in a b c d; do boot boot "$v" "$rep"; done
+		for v in $VARIANTS; do boot boot "$v" "$rep"; done
 		# Fewer rounds of the secondary variants; interleaved in the same rounds.
 		if [ "$rep" -le "$EXTRA_BOOT_REPS" ]; then
 			for v in $BOOT_EXTRA; do boot boot "$v" "$rep"; done
@@ -219,7 +231,7 @@ boots() {
 sizes() {
 	local i z
 	phase "figure 3: initrd sizes"
-	for i in stock-lean stock mod stock-shell shell; do
+	for i in stock-lean stock mod mod-tpm stock-shell shell; do
 		record size "$i" 1 bytes "$(stat -c %s "$WORK/i-$i.img")"
 		# dracut's own zstd setting.
 		zstd -q -15 -T0 -f -o "$WORK/i-$i.img.zst" "$WORK/i-$i.img" || die "zstd $i failed"

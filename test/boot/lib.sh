@@ -301,7 +301,7 @@ build_initrd() {
 	[ "${WITH_DRACUT_SYSTEMD:-0}" = 0 ] || [ "${flavour#stock-}" != systemd ] || modules+=" dracut-systemd"
 	prepare_dracut "$variant" || return 1
 	kver=$(kernel_version) || return 1
-	key=$( { echo "$flavour $kver $* ${WITH_DRACUT_SYSTEMD:-0} ${NO_EMERGENCY_OVERLAY:-0}"; source_hash;
+	key=$( { echo "$flavour $kver $* ${WITH_DRACUT_SYSTEMD:-0} ${NO_EMERGENCY_OVERLAY:-0} ${VERITYROOT_TPM2:-}"; source_hash;
 		[ -n "${CERTDIR:-}" ] && cat "$CERTDIR"/*.crt 2>/dev/null
 		[ -n "${CERTROOT:-}" ] && find "$CERTROOT" -printf '%p %s %l\n' | sort; } | sha256sum | cut -c1-16)
 	local img=$WORK/initrd-$flavour-$key.img
@@ -320,6 +320,8 @@ build_initrd() {
 			verityroot_certdir="$WORK/certs-$key"
 			EOF
 		fi
+		# VERITYROOT_TPM2=yes|no|auto: the module's verityroot_tpm2= (TPM libraries).
+		[ -z "${VERITYROOT_TPM2:-}" ] || echo "verityroot_tpm2=\"$VERITYROOT_TPM2\"" >> "$conf/verity-root.conf"
 		# NO_EMERGENCY_OVERLAY=1: the initrd's own emergency path ends a failed boot.
 		overlay=$(emergency_overlay)
 		[ "${NO_EMERGENCY_OVERLAY:-0}" = 0 ] || overlay=$WORK/no-overlay
@@ -419,15 +421,35 @@ qemu_disks() {
 
 # run_qemu NAME INITRD APPEND DISK...: boots, returns when the guest powers
 # off or after QEMU_TIMEOUT seconds; prints the console log path.
-# $WORK/NAME.rc holds QEMU's status (124 = timed out).
+# $WORK/NAME.rc holds QEMU's status (124 = timed out). QEMU_EXTRA_ARGS (env, split on
+# blanks): more QEMU arguments, e.g. a TPM (see swtpm_args).
 run_qemu() {
-	local name=$1 initrd=$2 append=$3 kernel drives=()
+	local name=$1 initrd=$2 append=$3 kernel drives=() extra=()
 	shift 3
 	kernel=$(newest_kernel) || return 1
 	mapfile -t drives < <(qemu_disks "$@")
+	read -ra extra <<< "${QEMU_EXTRA_ARGS:-}"
 	qemu_boot "$name" qemu -m 1024 -kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
-		"${drives[@]}"
+		"${drives[@]}" "${extra[@]}"
+}
+
+# swtpm_start DIR: a fresh software TPM 2.0 (swtpm) with its state in DIR, serving one
+# QEMU through DIR/sock and exiting with it; prints the QEMU arguments of a tpm-tis
+# device on it, for QEMU_EXTRA_ARGS.
+swtpm_start() {
+	command -v swtpm >/dev/null || { fail "swtpm missing (install swtpm swtpm-tools)"; return 1; }
+	rm -rf "$1"
+	mkdir -p "$1"
+	swtpm socket --tpm2 --tpmstate "dir=$1" --ctrl "type=unixio,path=$1/sock" --terminate \
+		--log "file=$1/swtpm.log" > /dev/null 2>&1 &
+	local i
+	for i in $(seq 50); do
+		[ -S "$1/sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$1/sock" ] || { fail "swtpm did not create $1/sock"; return 1; }
+	echo "-chardev socket,id=chrtpm,path=$1/sock -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0"
 }
 
 qemu_timed_out() { [ "$(cat "${1%.log}.rc" 2>/dev/null)" = 124 ]; }

@@ -66,6 +66,12 @@ for d in /sys/block/dm-*; do
 	name=$(cat "$d/dm/name")
 	echo "VERITY-ROOT-TEST: dm-status $name ${d##*/} uuid=$(cat "$d/dm/uuid") ro=$(cat "$d/ro") sectors=$(cat "$d/size") slaves=$(ls "$d/slaves" | tr '\n' ',')"
 done
+# With a TPM: PCR 15 as the kernel reads it, and the measurement log the initrd left in
+# /run (base64: its records start with the control character 0x1E).
+if [ -r /sys/class/tpm/tpm0/pcr-sha256/15 ]; then
+	echo "VERITY-ROOT-TEST: tpm pcr-sha256-15=$(cat /sys/class/tpm/tpm0/pcr-sha256/15)"
+	echo "VERITY-ROOT-TEST: tpm measure-log=$(base64 -w0 /run/log/systemd/tpm2-measure.log 2>/dev/null || echo none)"
+fi
 sync
 echo o > /proc/sysrq-trigger
 sleep 5
