@@ -48,12 +48,27 @@ host_mirror() {
 
 # util-linux-extra: switch_root since util-linux 2.42 (sid), which dracut's shell initrd needs.
 packages="build-essential pkgconf ca-certificates
-libblkid-dev libfdisk-dev uuid-dev libudev-dev libcryptsetup-dev libdevmapper-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev
+libblkid-dev libfdisk-dev uuid-dev libudev-dev libcryptsetup-dev libdevmapper-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev libtss2-dev
 dracut dracut-core systemd systemd-sysv udev systemd-cryptsetup systemd-boot-efi linux-image-amd64
 busybox-static erofs-utils squashfs-tools e2fsprogs cryptsetup-bin dmsetup openssl fdisk util-linux kmod cpio zstd jq scdoc binutils
 util-linux-extra"
 
 if [ -e "$root/.stack-complete" ]; then
+	# A root cached before the list grew gets what it lacks (no rebuild).
+	missing=$(for p in $packages; do
+		chroot "$root" dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q ' installed$' || echo "$p"
+	done)
+	if [ -n "$missing" ]; then
+		log "adding to $root: $(echo $missing)"
+		stack_chroot_enter "$root"
+		# shellcheck disable=SC2086
+		if ! stack_chroot "$root" sh -c "export DEBIAN_FRONTEND=noninteractive INITRD=No; apt-get update &&
+			apt-get install -y --no-install-recommends $(echo $missing)" >>"$root.apt.log" 2>&1; then
+			stack_chroot_leave "$root"
+			log "apt-get failed, see $root.apt.log"; tail -n 30 "$root.apt.log" >&2; exit 1
+		fi
+		stack_chroot_leave "$root"
+	fi
 	log "reusing $root"
 	echo "$root"
 	exit 0
