@@ -68,7 +68,9 @@ static void log_success(const struct vr_verdict *v) {
         log_notice("%s verified: data %s, hash %s, root hash %s from %s%s%s", arg_target,
                    vr_partition_describe(v->data, d1, sizeof(d1)),
                    v->appended ? "appended to it" : vr_partition_describe(v->hash, d2, sizeof(d2)), v->roothash_hex,
-                   v->source == VR_HASH_SOURCE_CMDLINE ? "the kernel command line" : "a signature partition",
+                   v->source == VR_HASH_SOURCE_CMDLINE ? "the kernel command line"
+                   : v->kiwi                           ? "signed Kiwi verity metadata"
+                                                       : "a signature partition",
                    v->signature_status[0] ? "; signature: " : "", v->signature_status);
         if (v->choice[0])
                 log_notice("%s", v->choice);

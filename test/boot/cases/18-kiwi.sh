@@ -40,4 +40,4 @@ expect_console "$log" 'verity-root: refusing to boot the root file system: .*Kiw
 log=$(run_qemu 18-kiwi-mbr "$WORK/initrd-18.img" "root=/dev/mapper/root ro rd.verity.sig=required" "$WORK/disk-18-mbr.img")
 expect_booted "$log"
 expect_id "$log" kiwi-18
-expect_console "$log" 'verity-root: root verified: .*MBR type 0x83, PARTUUID=6b697769-01.*signed by CN ?= ?verity-root-test-kiwi'
+expect_console "$log" 'verity-root: root verified: .*MBR type 0x83, PARTUUID=6b697769-01.* from signed Kiwi verity metadata; signature: valid, signed by CN ?= ?verity-root-test-kiwi'
