@@ -43,7 +43,7 @@ int vr_boot_disk_find(const struct vr_partition_list *parts, vr_id128 loader_uui
         *ret = NULL;
         for (size_t i = 0; i < parts->n; i++) {
                 const struct vr_partition *p = &parts->items[i];
-                if (!vr_id128_equal(p->uuid, loader_uuid))
+                if (p->table != VR_TABLE_GPT || !vr_id128_equal(p->uuid, loader_uuid))
                         continue;
                 first = first ?: p;
                 if (len < sizeof(list))
@@ -231,6 +231,7 @@ static bool kernel_quiet(const struct wait_state *s) {
 static bool same_partition(const struct vr_partition *a, const struct vr_partition *b) {
         return a->devnum == b->devnum && a->partno == b->partno && a->offset == b->offset && a->size == b->size &&
                a->flags == b->flags && vr_id128_equal(a->type, b->type) && vr_id128_equal(a->uuid, b->uuid) &&
+               a->table == b->table && a->mbr_type == b->mbr_type && a->mbr_id == b->mbr_id &&
                streq_ptr(a->label, b->label) && streq_ptr(a->node, b->node) && streq_ptr(a->disk, b->disk);
 }
 

@@ -28,15 +28,15 @@ int vr_cmdline_fragment(const struct vr_verdict *v, enum vr_target target, char 
         if (!v->appended && uuid_is(v->data->uuid, data_uuid) && uuid_is(v->hash->uuid, hash_uuid))
                 r = asprintf(&s, "%s=%s", hashkey, v->roothash_hex);
         else {
-                char opts[64] = "";
+                char opts[64] = "", du[VR_PARTUUID_MAX], hu[VR_PARTUUID_MAX];
                 if (v->appended || v->params.hash_offset > 0)
                         snprintf(opts, sizeof(opts), " systemd.verity_%s_options=hash-offset=%" PRIu64, key,
                                  v->params.hash_offset);
                 r = asprintf(&s,
-                             "%s=%s systemd.verity_%s_data=/dev/disk/by-partuuid/" VR_ID128_FORMAT_STR
-                             " systemd.verity_%s_hash=/dev/disk/by-partuuid/" VR_ID128_FORMAT_STR "%s",
-                             hashkey, v->roothash_hex, key, VR_ID128_FORMAT_VAL(v->data->uuid), key,
-                             VR_ID128_FORMAT_VAL(v->hash->uuid), opts);
+                             "%s=%s systemd.verity_%s_data=/dev/disk/by-partuuid/%s"
+                             " systemd.verity_%s_hash=/dev/disk/by-partuuid/%s%s",
+                             hashkey, v->roothash_hex, key, vr_partition_partuuid(v->data, du), key,
+                             vr_partition_partuuid(v->hash, hu), opts);
         }
         if (r < 0)
                 return log_error_errno(ENOMEM, "out of memory");
@@ -56,12 +56,12 @@ int vr_dm_mod_create(const struct vr_verdict *v, char **ret) {
         if (p->salt_size > 0)
                 vr_hex_encode(p->salt, p->salt_size, salt);
 
+        char du[VR_PARTUUID_MAX], hu[VR_PARTUUID_MAX];
         int r = asprintf(ret,
-                         "dm-mod.create=\"vroot,,,ro,0 %" PRIu64 " verity %" PRIu32 " PARTUUID=" VR_ID128_FORMAT_STR
-                         " PARTUUID=" VR_ID128_FORMAT_STR " %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64
-                         " %s %s %s\" root=/dev/dm-0",
-                         p->data_blocks * (p->data_block_size / 512), p->hash_type, VR_ID128_FORMAT_VAL(v->data->uuid),
-                         VR_ID128_FORMAT_VAL(v->hash->uuid), p->data_block_size, p->hash_block_size, p->data_blocks,
+                         "dm-mod.create=\"vroot,,,ro,0 %" PRIu64 " verity %" PRIu32 " PARTUUID=%s PARTUUID=%s"
+                         " %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64 " %s %s %s\" root=/dev/dm-0",
+                         p->data_blocks * (p->data_block_size / 512), p->hash_type, vr_partition_partuuid(v->data, du),
+                         vr_partition_partuuid(v->hash, hu), p->data_block_size, p->hash_block_size, p->data_blocks,
                          start / p->hash_block_size, p->algorithm, v->roothash_hex, salt);
         if (r < 0)
                 return log_error_errno(ENOMEM, "out of memory");

@@ -665,6 +665,10 @@ int vr_discover_with_kiwi(const struct vr_partition_list *parts, const struct vr
                 return v->error;
         vr_discover_kiwi(parts, cfg, &kiwi);
         if (kiwi.error < 0 && kiwi.incomplete) {
+                /* Neither layout is there: the refusal names both ways a root is found. */
+                size_t len = strlen(v->reason);
+                if (!dps_root && len < sizeof(v->reason))
+                        snprintf(v->reason + len, sizeof(v->reason) - len, "; no Kiwi root either (%s)", kiwi.reason);
                 vr_verdict_done(&kiwi);
                 return v->error;
         }

@@ -116,6 +116,10 @@ static int parse_inspect_args(int argc, char **argv, struct inspect_args *a) {
 static const char *role_name(const struct vr_partition *p, char *buf, size_t len) {
         const char *arch;
         enum vr_part_role role;
+        if (p->table == VR_TABLE_MBR) {
+                snprintf(buf, len, "mbr-0x%02x", p->mbr_type);
+                return buf;
+        }
         if (vr_dps_lookup(p->type, &arch, &role) < 0)
                 return "other";
         snprintf(buf, len, "%s-%s", vr_part_role_to_string(role), arch);
@@ -150,13 +154,13 @@ static void print_partitions(const struct vr_partition_list *parts) {
         const char *disk = NULL;
         for (size_t i = 0; i < parts->n; i++) {
                 const struct vr_partition *p = &parts->items[i];
-                char role[64], label[160];
+                char role[64], label[160], uuid[VR_PARTUUID_MAX];
                 if (!streq_ptr(disk, p->disk)) {
                         disk = p->disk;
-                        print_line("%s:", disk);
+                        print_line("%s:%s", disk, p->table == VR_TABLE_MBR ? " (MBR partition table)" : "");
                 }
-                print_line("%-4u %-26s " VR_ID128_FORMAT_STR " %-20s %10" PRIu64 "  %s%s%s", p->partno,
-                           role_name(p, role, sizeof(role)), VR_ID128_FORMAT_VAL(p->uuid),
+                print_line("%-4u %-26s %-36s %-20s %10" PRIu64 "  %s%s%s", p->partno,
+                           role_name(p, role, sizeof(role)), vr_partition_partuuid(p, uuid),
                            p->label ? vr_escape(p->label, VR_ESCAPE_QUOTED, label, sizeof(label)) : "-", p->size,
                            p->flags & VR_GPT_FLAG_NO_AUTO ? "no-auto " : "",
                            p->flags & VR_GPT_FLAG_READ_ONLY ? "read-only " : "",
@@ -173,7 +177,10 @@ static void print_verdict(const char *name, const struct vr_verdict *v, bool dee
                         print_line("  layout:     kiwi");
                 return;
         }
-        print_line("%s: would boot", name);
+        if (deep)
+                print_line("%s: would boot", name);
+        else
+                print_line("%s: would boot if its data matches the hash tree: --quick checked the signature and the top of the tree, not the data", name);
         if (kiwi)
                 print_line("  layout:     kiwi (metadata in the last 4 KiB of the partition, hash tree %s at byte %" PRIu64 ")",
                            v->params.no_superblock ? "without superblock" : "with superblock", v->params.hash_offset);
@@ -188,7 +195,7 @@ static void print_verdict(const char *name, const struct vr_verdict *v, bool dee
         if (v->choice[0])
                 print_line("  choice:     %s", v->choice);
         print_line("  checked:    %s", deep ? "every data block matches the hash tree"
-                                            : "top of the hash tree only (--quick)");
+                                            : "top of the hash tree only (--quick): data blocks NOT checked");
 }
 
 /* Every string of the document goes through here: json-c passes bytes >= 0x80 on as they
@@ -199,15 +206,19 @@ static json_object *json_text(const char *s, unsigned flags) {
 }
 
 static json_object *partition_json(const struct vr_partition *p) {
-        char uuid[VR_ID128_STRING_MAX], role[64], flags[32];
+        char uuid[VR_PARTUUID_MAX], role[64], flags[32], type[VR_ID128_STRING_MAX];
         json_object *o = json_object_new_object();
-        vr_id128_to_string(p->uuid, uuid);
+        vr_partition_partuuid(p, uuid);
         snprintf(flags, sizeof(flags), "0x%016" PRIx64, p->flags);
+        if (p->table == VR_TABLE_MBR)
+                snprintf(type, sizeof(type), "0x%02x", p->mbr_type);
+        else
+                vr_id128_to_string(p->type, type);
         json_object_object_add(o, "disk", json_text(p->disk, 0));
+        json_object_object_add(o, "table", json_text(p->table == VR_TABLE_MBR ? "mbr" : "gpt", 0));
         json_object_object_add(o, "partno", json_object_new_int(p->partno));
         json_object_object_add(o, "role", json_object_new_string(role_name(p, role, sizeof(role))));
-        char type[VR_ID128_STRING_MAX];
-        json_object_object_add(o, "type", json_text(vr_id128_to_string(p->type, type), 0));
+        json_object_object_add(o, "type", json_text(type, 0));
         json_object_object_add(o, "partuuid", json_text(uuid, 0));
         json_object_object_add(o, "label", json_text(p->label, VR_ESCAPE_QUOTED));
         json_object_object_add(o, "flags", json_text(flags, 0));
@@ -217,8 +228,8 @@ static json_object *partition_json(const struct vr_partition *p) {
 }
 
 static json_object *partuuid_json(const struct vr_partition *p) {
-        char uuid[VR_ID128_STRING_MAX];
-        return p ? json_text(vr_id128_to_string(p->uuid, uuid), 0) : NULL;
+        char uuid[VR_PARTUUID_MAX];
+        return p ? json_text(vr_partition_partuuid(p, uuid), 0) : NULL;
 }
 
 static json_object *verdict_json(const struct vr_verdict *v, bool deep, bool kiwi) {

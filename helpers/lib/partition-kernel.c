@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* GPT partitions of the disks in sysfs, read from their device nodes as soon as the kernel
+/* GPT (and MBR) partitions of the disks in sysfs, read from their device nodes as soon as the kernel
  * has created them: udev may still be busy with the disk for seconds after that. */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -227,7 +227,7 @@ static bool disk_processed(struct scan_state *s, struct kernel_disk *d) {
         return d->processed > 0;
 }
 
-/* Moves each GPT entry of the disk that has its kernel partition device into out. */
+/* Moves each GPT or MBR entry of the disk that has its kernel partition device into out. */
 static int add_entries(struct scan_state *s, struct kernel_disk *d, struct vr_partition_list *entries,
                        struct vr_partition_list *out) {
         int r;
@@ -241,8 +241,8 @@ static int add_entries(struct scan_state *s, struct kernel_disk *d, struct vr_pa
                 /* The kernel may never create it (an entry number past its limit, a table
                  * its own parser rejects): once udev has the disk, the scan is over. */
                 if (!kp && disk_processed(s, d)) {
-                        log_warning("Ignoring GPT entry %u on %s: the kernel created no partition device for it",
-                                    p->partno, d->node);
+                        log_warning("Ignoring %s entry %u on %s: the kernel created no partition device for it",
+                                    vr_partition_table_name(p), p->partno, d->node);
                         continue;
                 }
                 if (!kp || !kp->complete) {
@@ -253,9 +253,9 @@ static int add_entries(struct scan_state *s, struct kernel_disk *d, struct vr_pa
                         continue;
                 }
                 if (kp->start != p->offset / SECTOR_SIZE || kp->size != p->size / SECTOR_SIZE) {
-                        log_warning("Ignoring GPT entry %u on %s: it says sectors %" PRIu64 "+%" PRIu64 ", the "
+                        log_warning("Ignoring %s entry %u on %s: it says sectors %" PRIu64 "+%" PRIu64 ", the "
                                     "kernel's partition %s has %" PRIu64 "+%" PRIu64 " (the table changed since the "
-                                    "kernel read it)", p->partno, d->node, p->offset / SECTOR_SIZE,
+                                    "kernel read it)", vr_partition_table_name(p), p->partno, d->node, p->offset / SECTOR_SIZE,
                                     p->size / SECTOR_SIZE, kp->devname, kp->start, kp->size);
                         continue;
                 }
@@ -281,7 +281,7 @@ static int add_entries(struct scan_state *s, struct kernel_disk *d, struct vr_pa
         return 0;
 }
 
-/* One whole disk: skipped, read (its GPT entries with kernel devices go to out), or
+/* One whole disk: skipped, read (its GPT or MBR entries with kernel devices go to out), or
  * pending. Only running out of memory is an error. */
 static int scan_disk(struct scan_state *s, int classfd, const char *sysname, struct vr_partition_list *out) {
         _cleanup_close_ int fd = -1, nodefd = -1;
@@ -333,12 +333,12 @@ static int scan_disk(struct scan_state *s, int classfd, const char *sysname, str
 
         snprintf(what, sizeof(what), "the partition table of %s", d.node);
         vr_region_note_reading(what);
-        r = vr_partitions_probe_gpt(nodefd, d.node, VR_LOG_DEBUG, VR_LOG_WARNING, &entries);
+        r = vr_partitions_probe(nodefd, d.node, VR_LOG_DEBUG, VR_LOG_WARNING, &entries);
         vr_region_note_reading(NULL);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return 0; /* no GPT, or unreadable (logged): read, without partitions */
+                return 0; /* no partition table, or unreadable (logged): read, without partitions */
 
         r = read_kernel_partitions(fd, &d);
         if (r < 0)

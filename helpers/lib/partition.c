@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* GPT partitions from libblkid (image files, whole disks, the kernel's disks at boot). */
+/* GPT (and MBR) partitions from libblkid (image files, whole disks, the kernel's disks at boot). */
 #include <blkid/blkid.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -77,26 +78,37 @@ static int sectors_to_bytes(uint64_t start, uint64_t size, uint64_t *ret_offset,
         return 0;
 }
 
-/* Fills every field but node and disk from one libblkid entry; -EINVAL (warned) to skip it. */
-static int partition_from_blkid(blkid_partition par, const char *path, struct vr_partition *p) {
+/* An MBR entry: its system id and the disk signature (from the kernel-style PARTUUID
+ * "ssssssss-pp" libblkid gives it); GPT-only fields stay zero. */
+static int mbr_entry_from_blkid(blkid_partition par, const char *path, struct vr_partition *p) {
+        const char *uuid = blkid_partition_get_uuid(par);
+        int type = blkid_partition_get_type(par);
+        char *end;
+
+        p->table = VR_TABLE_MBR;
+        if (type < 0 || type > 0xff)
+                return log_warning_errno(EINVAL, "Skipping MBR partition %u on %s: invalid system id %d", p->partno,
+                                         path, type);
+        p->mbr_type = (uint8_t) type;
+        errno = 0;
+        unsigned long id = uuid ? strtoul(uuid, &end, 16) : 0;
+        if (!uuid || errno != 0 || end != uuid + 8 || *end != '-' || id > UINT32_MAX)
+                return log_warning_errno(EINVAL, "Skipping MBR partition %u on %s: invalid PARTUUID \"%s\"", p->partno,
+                                         path, uuid ?: "");
+        p->mbr_id = (uint32_t) id;
+        return 0;
+}
+
+static int gpt_entry_from_blkid(blkid_partition par, const char *path, struct vr_partition *p) {
         const char *type = blkid_partition_get_type_string(par), *uuid = blkid_partition_get_uuid(par),
                    *name = blkid_partition_get_name(par);
-        int partno = blkid_partition_get_partno(par);
-        blkid_loff_t start = blkid_partition_get_start(par), size = blkid_partition_get_size(par);
 
-        if (partno <= 0)
-                return log_warning_errno(EINVAL, "Skipping a GPT entry on %s without a valid number", path);
-        p->partno = (unsigned) partno;
         if (!type || vr_id128_from_string(type, &p->type) < 0)
-                return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid type UUID \"%s\"",
-                                         partno, path, type ?: "");
+                return log_warning_errno(EINVAL, "Skipping partition %u on %s: invalid type UUID \"%s\"", p->partno,
+                                         path, type ?: "");
         if (!uuid || vr_id128_from_string(uuid, &p->uuid) < 0)
-                return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid PARTUUID \"%s\"",
-                                         partno, path, uuid ?: "");
-        if (start < 0 || size < 0 ||
-            sectors_to_bytes((uint64_t) start, (uint64_t) size, &p->offset, &p->size) < 0)
-                return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid extent (%lld+%lld sectors)",
-                                         partno, path, (long long) start, (long long) size);
+                return log_warning_errno(EINVAL, "Skipping partition %u on %s: invalid PARTUUID \"%s\"", p->partno,
+                                         path, uuid ?: "");
         p->flags = blkid_partition_get_flags(par);
         if (name && name[0]) {
                 p->label = strdup(name);
@@ -104,6 +116,21 @@ static int partition_from_blkid(blkid_partition par, const char *path, struct vr
                         return -ENOMEM;
         }
         return 0;
+}
+
+/* Fills every field but node and disk from one libblkid entry; -EINVAL (warned) to skip it. */
+static int partition_from_blkid(blkid_partition par, bool mbr, const char *path, struct vr_partition *p) {
+        int partno = blkid_partition_get_partno(par);
+        blkid_loff_t start = blkid_partition_get_start(par), size = blkid_partition_get_size(par);
+
+        if (partno <= 0)
+                return log_warning_errno(EINVAL, "Skipping a partition table entry on %s without a valid number", path);
+        p->partno = (unsigned) partno;
+        if (start < 0 || size < 0 ||
+            sectors_to_bytes((uint64_t) start, (uint64_t) size, &p->offset, &p->size) < 0)
+                return log_warning_errno(EINVAL, "Skipping partition %d on %s: invalid extent (%lld+%lld sectors)",
+                                         partno, path, (long long) start, (long long) size);
+        return mbr ? mbr_entry_from_blkid(par, path, p) : gpt_entry_from_blkid(par, path, p);
 }
 
 static int errno_or(int fallback) {
@@ -120,10 +147,10 @@ static int open_disk(const char *path) {
         if (fstat(fd, &st) < 0)
                 return log_error_errno(errno, "Cannot stat %s: %s", path, strerror(errno));
         if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: not a disk image (neither a regular file nor a block device)",
+                return log_error_errno(ENOMEDIUM, "No partition table on %s: not a disk image (neither a regular file nor a block device)",
                                        path);
         if (S_ISREG(st.st_mode) && st.st_size == 0)
-                return log_error_errno(ENOMEDIUM, "No GPT partition table on %s: the file is empty", path);
+                return log_error_errno(ENOMEDIUM, "No partition table on %s: the file is empty", path);
         return TAKE_FD(fd);
 }
 
@@ -136,8 +163,8 @@ int vr_partitions_from_images(char *const *paths, size_t n, struct vr_partition_
         return 0;
 }
 
-int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error_level,
-                            struct vr_partition_list *list) {
+int vr_partitions_probe(int fd, const char *what, int nogpt_level, int error_level,
+                        struct vr_partition_list *list) {
         _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
         _cleanup_(vr_partition_list_done) struct vr_partition_list found = {};
         const char *pttype = NULL;
@@ -161,11 +188,11 @@ int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error
         r = blkid_do_safeprobe(pr);
         if (r == 1)
                 return log_full_errno(nogpt_level, ENOMEDIUM,
-                                      "No GPT partition table on %s: no partition table found (a GPT needs a protective MBR)",
+                                      "No partition table on %s: neither a GPT (with its protective MBR) nor an MBR found",
                                       what);
         if (r == -2)
                 return log_full_errno(nogpt_level, ENOMEDIUM,
-                                      "No GPT partition table on %s: conflicting partition table signatures", what);
+                                      "No partition table on %s: conflicting partition table signatures", what);
         if (r < 0) {
                 r = errno_or(-EIO);
                 return log_full_errno(error_level, r, "Failed to probe the partition table of %s: %s", what,
@@ -175,10 +202,12 @@ int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error
         /* libblkid reports "PMBR" when neither the primary nor the backup header is usable. */
         if (streq_ptr(pttype, "PMBR"))
                 return log_full_errno(nogpt_level, ENOMEDIUM,
-                                      "No GPT partition table on %s: protective MBR found, but neither the primary nor the backup GPT header is valid",
+                                      "No partition table on %s: protective MBR found, but neither the primary nor the backup GPT header is valid",
                                       what);
-        if (!streq_ptr(pttype, "gpt"))
-                return log_full_errno(nogpt_level, ENOMEDIUM, "No GPT partition table on %s: found a \"%s\" partition table",
+        bool mbr = streq_ptr(pttype, "dos");
+        if (!mbr && !streq_ptr(pttype, "gpt"))
+                return log_full_errno(nogpt_level, ENOMEDIUM,
+                                      "No partition table on %s: found a \"%s\" partition table, neither a GPT nor an MBR",
                                       what, pttype ?: "unknown");
 
         errno = 0;
@@ -186,21 +215,25 @@ int vr_partitions_probe_gpt(int fd, const char *what, int nogpt_level, int error
         blkid_parttable tab = pl ? blkid_partlist_get_table(pl) : NULL;
         if (!tab) {
                 r = errno_or(-EIO);
-                return log_full_errno(error_level, r, "Failed to read the GPT of %s: %s", what, strerror(-r));
+                return log_full_errno(error_level, r, "Failed to read the %s of %s: %s", mbr ? "MBR" : "GPT", what,
+                                      strerror(-r));
         }
 
         int n = blkid_partlist_numof_partitions(pl);
         if (n < 0)
-                return log_full_errno(error_level, EIO, "Failed to read the GPT partition entries of %s", what);
+                return log_full_errno(error_level, EIO, "Failed to read the %s partition entries of %s",
+                                      mbr ? "MBR" : "GPT", what);
 
         for (int i = 0; i < n; i++) {
                 blkid_partition par = blkid_partlist_get_partition(pl, i);
-                /* libblkid also lists tables nested inside partitions (BSD labels, ...): not ours. */
-                if (!par || blkid_partition_get_table(par) != tab)
+                /* libblkid also lists tables nested inside partitions (BSD labels, ...): not ours.
+                 * An MBR's logical partitions belong to its table; the extended partition that
+                 * holds them is only a container. */
+                if (!par || blkid_partition_get_table(par) != tab || blkid_partition_is_extended(par))
                         continue;
 
                 _cleanup_(vr_partition_done) struct vr_partition p = {};
-                r = partition_from_blkid(par, what, &p);
+                r = partition_from_blkid(par, mbr, what, &p);
                 if (r == -EINVAL)
                         continue;
                 if (r < 0)
@@ -222,7 +255,7 @@ int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
         fd = open_disk(path);
         if (fd < 0)
                 return fd;
-        r = vr_partitions_probe_gpt(fd, path, VR_LOG_ERR, VR_LOG_ERR, &found);
+        r = vr_partitions_probe(fd, path, VR_LOG_ERR, VR_LOG_ERR, &found);
         if (r < 0)
                 return r;
 
@@ -237,12 +270,22 @@ int vr_partitions_from_image(const char *path, struct vr_partition_list *list) {
         return vr_partition_list_move(list, &found);
 }
 
+const char *vr_partition_partuuid(const struct vr_partition *p, char buf[static VR_PARTUUID_MAX]) {
+        if (p->table == VR_TABLE_MBR)
+                snprintf(buf, VR_PARTUUID_MAX, "%08" PRIx32 "-%02x", p->mbr_id, p->partno);
+        else
+                vr_id128_to_string(p->uuid, buf);
+        return buf;
+}
+
 const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_t len) {
-        char uuid[VR_ID128_STRING_MAX], type[64], label[80];
+        char uuid[VR_PARTUUID_MAX], type[64], label[80];
         const char *arch;
         enum vr_part_role role;
 
-        if (vr_dps_lookup(p->type, &arch, &role) >= 0)
+        if (p->table == VR_TABLE_MBR)
+                snprintf(type, sizeof(type), "MBR type 0x%02x", p->mbr_type);
+        else if (vr_dps_lookup(p->type, &arch, &role) >= 0)
                 snprintf(type, sizeof(type), "%s-%s", vr_part_role_to_string(role), arch);
         else {
                 char t[VR_ID128_STRING_MAX];
@@ -252,7 +295,7 @@ const char *vr_partition_describe(const struct vr_partition *p, char *buf, size_
         if (p->label)
                 vr_escape(p->label, VR_ESCAPE_QUOTED, label, sizeof(label));
         snprintf(buf, len, "partition %u%s%s%s (%s, PARTUUID=%s) on %s", p->partno, p->label ? " \"" : "",
-                 p->label ? label : "", p->label ? "\"" : "", type, vr_id128_to_string(p->uuid, uuid),
+                 p->label ? label : "", p->label ? "\"" : "", type, vr_partition_partuuid(p, uuid),
                  p->disk ?: "?");
         return buf;
 }

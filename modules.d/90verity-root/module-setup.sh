@@ -23,6 +23,11 @@ check() {
 
 depends() {
     if dracut_module_included "systemd"; then
+        # dracut's systemd-veritysetup module cannot be installed without the binary, and
+        # dracut then only says that this module cannot be: name what is missing.
+        if [ ! -x "${dracutsysrootdir-}$systemdutildir/systemd-veritysetup" ]; then
+            derror "verity-root: $systemdutildir/systemd-veritysetup is missing; it comes with the package systemd-cryptsetup (systemd 256 and later, Debian 13 and later) or systemd (before that)"
+        fi
         # Not dracut-systemd: the generator reads the command line itself, and
         # verity-root-emergency.service ends a failed boot where dracut's is missing.
         echo systemd-veritysetup dm

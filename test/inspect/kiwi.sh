@@ -41,10 +41,27 @@ setup() {
     mk signed --sign "$W/certs/alpha.key" &&
         mk unsigned &&
         mk legacy --legacy --sign "$W/certs/alpha.key" &&
-        mk ext4 --fs ext4 --sign "$W/certs/alpha.key"
+        mk ext4 --fs ext4 --sign "$W/certs/alpha.key" &&
+        mk mbr --mbr --sign "$W/certs/alpha.key"
 }
 setup || { echo "fixture setup failed"; echo "0 passed, 1 failed"; exit 1; }
 C=(--certs "$W/certs")
+
+# --- MBR disks (Kiwi's BIOS builds) -------------------------------------------------
+check kiwi-mbr-boots 0 "data: +partition 1 \(MBR type 0x83, PARTUUID=6b697769-01\) on .*mbr.img" -- "$W/mbr.img" "${C[@]}"
+check kiwi-mbr-listed 0 "mbr.img: \(MBR partition table\)" -- "$W/mbr.img" "${C[@]}"
+check_json kiwi-mbr-json '.bootable and .root.layout == "kiwi" and .root.data == "6b697769-01" and .partitions[0].table == "mbr" and .partitions[0].type == "0x83" and .root.checked == "full"' -- "$W/mbr.img" "${C[@]}"
+check kiwi-mbr-untrusted 1 "does not verify with any of the 1 trusted RSA certificates" -- "$W/mbr.img" --certs "$W/other"
+cp "$W/mbr.img" "$W/mbr-tampered.img"
+patch "$W/mbr-tampered.img" $((mbr_PART_OFFSET + 8192)) '\x55'
+check kiwi-mbr-tampered 1 "data block .* does not match the hash tree" -- "$W/mbr-tampered.img" "${C[@]}"
+# --quick says what it did not check.
+check kiwi-quick-wording 0 "would boot if its data matches the hash tree: --quick checked the signature and the top of the tree, not the data" -- "$W/mbr-tampered.img" "${C[@]}" --quick
+check kiwi-quick-checked 0 "checked: +top of the hash tree only \(--quick\): data blocks NOT checked" -- "$W/mbr-tampered.img" "${C[@]}" --quick
+# Neither layout: the refusal names both.
+truncate -s 8M "$W/mbr-empty.img"
+test/lib/mkgpt.sh --label=dos "$W/mbr-empty.img" 8 start=2048,size=4,type=83 > /dev/null
+check kiwi-mbr-neither 1 "no signed root found: .*; no Kiwi root either \(no partition carries Kiwi verity metadata in its last 4 KiB\)" -- "$W/mbr-empty.img" "${C[@]}"
 
 # --- trust policy ---------------------------------------------------------------
 check kiwi-signed-boots 0 "layout: +kiwi.*with superblock" -- "$W/signed.img" "${C[@]}"

@@ -222,7 +222,7 @@ fi
 
 # --- not a DPS disk -----------------------------------------------------------
 truncate -s 1M "$W/zero.img"
-check no-gpt 1 "No GPT partition table on .*zero.img" -- "$W/zero.img"
+check no-gpt 1 "No partition table on .*zero.img: neither a GPT .* nor an MBR" -- "$W/zero.img"
 check no-such-file 1 "nosuchfile.img" -- "$W/nosuchfile.img"
 
 # --- cross-check with systemd-repart (the reference implementation) -----------

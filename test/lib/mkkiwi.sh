@@ -1,7 +1,7 @@
 #!/bin/bash
 # shellcheck disable=SC2154 # Kiwi's dict keys come from a file Python writes.
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Test fixture: a GPT disk image whose one partition is laid out as Kiwi lays out a root
+# Test fixture: a GPT (or MBR) disk image whose one partition is laid out as Kiwi lays out a root
 # with verity_blocks="all" and embed_verity_metadata="true" (kiwi/builder/disk.py and
 # kiwi/utils/veritysetup.py), built without Kiwi, in plain files (no root, no loop devices):
 #
@@ -15,6 +15,8 @@
 #     --kiwi-python        let Kiwi's own Python module (import kiwi) format, write and sign
 #                          the metadata instead of this script (the cross-check)
 #     --label NAME         GPT partition name (default kiwi-root)
+#     --mbr                an MBR (dos) partition table, type 0x83, as Kiwi writes for BIOS
+#                          firmware; MBR_ID=0x... sets its disk signature (default 0x6b697769)
 #     --slack-mib N        free MiB between the hash tree and the metadata block (default 1)
 #     --meta-out FILE      also write the metadata block (4096 bytes) to FILE
 #     --fs-out FILE        also keep the file system image (before veritysetup) as FILE
@@ -26,7 +28,7 @@ set -euo pipefail
 die() { echo "mkkiwi.sh: $*" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 
-fs=erofs legacy=0 key='' use_kiwi=0 label=kiwi-root slack=1 meta_out='' fs_out=''
+fs=erofs legacy=0 key='' use_kiwi=0 label=kiwi-root slack=1 meta_out='' fs_out='' mbr=0
 while [[ $# -gt 0 && $1 == --* ]]; do
     case $1 in
     --fs) fs=$2; shift 2 ;;
@@ -34,6 +36,7 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     --sign) key=$2; shift 2 ;;
     --kiwi-python) use_kiwi=1; shift ;;
     --label) label=$2; shift 2 ;;
+    --mbr) mbr=1; shift ;;
     --slack-mib) slack=$2; shift 2 ;;
     --meta-out) meta_out=$2; shift 2 ;;
     --fs-out) fs_out=$2; shift 2 ;;
@@ -124,8 +127,12 @@ meta_len=$(stat -c %s "$W/meta")
 # Partition: file system + verity, then slack, then the 4 KiB block, in whole MiB.
 used=$(stat -c %s "$img")
 part_mib=$(( (used + 4096 + 1048575) / 1048576 + slack ))
-"$here/mkgpt.sh" "$out" $((part_mib + 2)) \
-    "type=0fc63daf-8483-4772-8e79-3d69d8477de4,name=$label,size=$part_mib"
+if [[ $mbr -eq 1 ]]; then
+    "$here/mkgpt.sh" --label=dos --label-id="${MBR_ID:-0x6b697769}" "$out" $((part_mib + 2)) "type=83,size=$part_mib"
+else
+    "$here/mkgpt.sh" "$out" $((part_mib + 2)) \
+        "type=0fc63daf-8483-4772-8e79-3d69d8477de4,name=$label,size=$part_mib"
+fi
 part_offset=$(sfdisk -J "$out" | jq -r '.partitiontable.partitions[0].start * 512')
 part_size=$((part_mib * 1048576))
 meta_offset=$((part_offset + part_size - 4096))

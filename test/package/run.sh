@@ -124,6 +124,9 @@ check "control: dracut-verity $VERSION, Depends on dracut-core, dmsetup and the 
     bash -c 'grep -q "^Package: dracut-verity$" <<< "$1" && grep -q "^Version: $2$" <<< "$1" &&
         grep -qE "^Depends:.*dracut-core" <<< "$1" && grep -qE "^Depends:.*dmsetup" <<< "$1" &&
         grep -qE "^Depends:.*libcryptsetup12" <<< "$1" && grep -qE "^Depends:.*libudev1" <<< "$1"' _ "$fields" "$VERSION"
+# systemd-veritysetup: systemd (252 on Debian 12) before 256, systemd-cryptsetup from 256.
+check "control: Depends on what ships systemd-veritysetup on each release" \
+    bash -c 'grep -qE "^Depends:.*systemd-cryptsetup \| systemd \(<< 256~\)" <<< "$1"' _ "$fields"
 # Installing for real would change this machine's dracut; apt's simulation resolves the
 # Depends against Debian 12 without touching it.
 check "apt-get install --simulate of the .deb resolves its dependencies" \

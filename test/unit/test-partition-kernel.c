@@ -225,19 +225,28 @@ static void test_skipped_disks(void **state) {
         free(pending);
 }
 
-static void test_not_gpt(void **state) {
+/* An MBR disk (Kiwi's BIOS images) gives its entries like a GPT disk, matched against the
+ * kernel's partition devices the same way; a disk without a table gives none. */
+static void test_mbr_and_no_table(void **state) {
         struct vr_partition_list list = {};
-        char path[1024];
+        char path[1024], buf[VR_PARTUUID_MAX];
 
         snprintf(path, sizeof(path), "%s/vda", devdir);
-        test_sh("test/lib/mkgpt.sh --label=dos '%s' 4 size=1", path);
-        add_disk("vda", "vda", 0, 8192, "16");
+        test_sh("test/lib/mkgpt.sh --label=dos --label-id=0xdeadbeef '%s' 4 start=2048,size=1", path);
+        const char *d = add_disk("vda", "vda", 0, 8192, "16");
+        add_partition(d, "vda1", 1, 2048, 2048, 1);
         snprintf(path, sizeof(path), "%s/vdb", devdir);
         test_sh("truncate -s 1M '%s'", path);
         add_disk("vdb", "vdb", 16, 2048, "16");
 
         assert_int_equal(scan(&list, NULL, NULL), 0);
-        assert_int_equal(list.n, 0);
+        assert_int_equal(list.n, 1);
+        expect_node(&list.items[0], "vda1", "vda");
+        assert_int_equal(list.items[0].table, VR_TABLE_MBR);
+        assert_int_equal(list.items[0].mbr_type, 0x83);
+        assert_string_equal(vr_partition_partuuid(&list.items[0], buf), "deadbeef-01");
+        assert_int_equal(list.items[0].devnum, makedev(254, 1));
+        vr_partition_list_done(&list);
 }
 
 /* The node is devdir/DEVNAME from the uevent file, not the sysfs name. */
@@ -308,7 +317,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_missing_nodes, setup),
                 cmocka_unit_test_setup(test_moved_partition, setup),
                 cmocka_unit_test_setup(test_skipped_disks, setup),
-                cmocka_unit_test_setup(test_not_gpt, setup),
+                cmocka_unit_test_setup(test_mbr_and_no_table, setup),
                 cmocka_unit_test_setup(test_devname, setup),
                 cmocka_unit_test_setup(test_node_must_be_the_device, setup),
                 cmocka_unit_test_setup(test_no_sysfs, setup),

@@ -129,14 +129,14 @@ static void expect_no_gpt(const char *img, const char *why) {
         vr_log_clear_last_error();
         assert_int_equal(vr_partitions_from_image(img, &list), -ENOMEDIUM);
         assert_int_equal(list.n, 0);
-        snprintf(msg, sizeof(msg), "No GPT partition table on %s: %s", img, why);
+        snprintf(msg, sizeof(msg), "No partition table on %s: %s", img, why);
         assert_last_error_contains(msg);
 }
 
 static void test_image_zeros(void **state) {
         const char *img = scratch(0, "zeros.img");
         test_sh("truncate -s 1M %s", img);
-        expect_no_gpt(img, "no partition table found");
+        expect_no_gpt(img, "neither a GPT (with its protective MBR) nor an MBR found");
 }
 
 static void test_image_empty_and_not_a_file(void **state) {
@@ -156,10 +156,42 @@ static void test_image_missing(void **state) {
         assert_last_error_contains(msg);
 }
 
+/* MBR entries (Kiwi's BIOS images): primary and logical ones, not the extended container;
+ * no GPT identity, so no DPS type or PARTUUID can match them. */
 static void test_image_mbr(void **state) {
         const char *img = scratch(0, "mbr.img");
-        test_sh("test/lib/mkgpt.sh --label=dos %s 4 size=1", img);
-        expect_no_gpt(img, "found a \"dos\" partition table");
+        struct vr_partition_list list = {};
+        char buf[VR_PARTUUID_MAX], d[256];
+
+        test_sh("test/lib/mkgpt.sh --label=dos --label-id=0x1234abcd %s 16 'start=2048,size=4,type=83' "
+                "'start=10240,size=5,type=5' 'start=12288,size=1,type=8e'", img);
+        assert_int_equal(vr_partitions_from_image(img, &list), 0);
+        assert_int_equal(list.n, 2);
+        const struct vr_partition *p = &list.items[0], *l = &list.items[1];
+        assert_int_equal(p->table, VR_TABLE_MBR);
+        assert_int_equal(p->partno, 1);
+        assert_int_equal(p->mbr_type, 0x83);
+        assert_int_equal(p->mbr_id, 0x1234abcd);
+        assert_int_equal(p->offset, 2048 * 512);
+        assert_int_equal(p->size, 4 * 1024 * 1024);
+        assert_int_equal(p->flags, 0);
+        assert_null(p->label);
+        assert_true(vr_id128_is_null(p->type) && vr_id128_is_null(p->uuid));
+        assert_string_equal(vr_partition_partuuid(p, buf), "1234abcd-01");
+        assert_int_equal(l->partno, 5);
+        assert_int_equal(l->mbr_type, 0x8e);
+        assert_int_equal(l->offset, 12288 * 512);
+        assert_string_equal(vr_partition_partuuid(l, buf), "1234abcd-05");
+        char want[600];
+        snprintf(want, sizeof(want), "partition 5 (MBR type 0x8e, PARTUUID=1234abcd-05) on %s", img);
+        assert_string_equal(vr_partition_describe(l, d, sizeof(d)), want);
+        vr_partition_list_done(&list);
+}
+
+static void test_image_other_table(void **state) {
+        const char *img = scratch(0, "sgi.img");
+        test_sh("truncate -s 4M %s && printf 'label: sgi\\n' | sfdisk -q %s", img, img);
+        expect_no_gpt(img, "found a \"sgi\" partition table, neither a GPT nor an MBR");
 }
 
 static void flip_byte(const char *img, uint64_t offset) {
@@ -211,7 +243,7 @@ static void test_image_truncated(void **state) {
 static void test_image_no_protective_mbr(void **state) {
         const char *img = make_dps_image();
         test_sh("dd if=/dev/zero of=%s bs=512 count=1 conv=notrunc status=none", img);
-        expect_no_gpt(img, "no partition table found (a GPT needs a protective MBR)");
+        expect_no_gpt(img, "neither a GPT (with its protective MBR) nor an MBR found");
 }
 
 static void test_describe(void **state) {
@@ -329,6 +361,7 @@ int main(void) {
                 cmocka_unit_test(test_image_empty_and_not_a_file),
                 cmocka_unit_test(test_image_missing),
                 cmocka_unit_test(test_image_mbr),
+                cmocka_unit_test(test_image_other_table),
                 cmocka_unit_test(test_image_corrupt_primary_header),
                 cmocka_unit_test(test_image_corrupt_primary_entries),
                 cmocka_unit_test(test_image_truncated),
