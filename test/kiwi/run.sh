@@ -197,7 +197,7 @@ check_image() {
 		return 1
 	fi
 	printf '%s\n' "$out" | sed "s/^/    $which inspect | /" >&2
-	printf '%s\n' "$out" | grep -q 'layout: kiwi' || fail "$which: inspect does not report layout: kiwi"
+	printf '%s\n' "$out" | grep -Eq 'layout: +kiwi' || fail "$which: inspect does not report layout: kiwi"
 	timing "$which: verity-root inspect (full)" $(($(stamp) - t0))
 
 	log=$(boot_disk "kiwi-$which" "$img")
