@@ -8,6 +8,7 @@ libblkid-dev libfdisk-dev uuid-dev libudev-dev libcryptsetup-dev libdevmapper-de
 dracut-core systemd systemd-container cryptsetup-bin erofs-utils squashfs-tools e2fsprogs fdisk util-linux
 openssl softhsm2 libengine-pkcs11-openssl jq busybox-static qemu-system-x86 swtpm swtpm-tools linux-image-amd64 kmod cpio zstd
 systemd-boot-efi ovmf dosfstools mtools kiwi hyperfine
+gdisk rsync qemu-utils grub-pc-bin parted
 dpkg-dev debhelper devscripts lintian fakeroot scdoc rpm man-db debootstrap"
 if [ "${1:-}" = --list ]; then
     echo $pkgs
