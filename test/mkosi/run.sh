@@ -14,7 +14,9 @@
 # Usage: test/mkosi/run.sh [SUITE...]
 # Env: MKOSI_CACHE (default /var/tmp/dracut-verity-mkosi), STACK_CACHE and STACK_DATE
 #      (as for mkroot.sh; STACK_DATE also names the mkosi root), QEMU_TIMEOUT,
-#      KEEP_WORK=1 keeps the work directory (images, initrd, console logs).
+#      KEEP_WORK=1 keeps the work directory (images, initrd, console logs),
+#      BOOT_APPEND_EXTRA (test/boot/lib.sh) e.g. rd.verity.timeout=90 on a machine so loaded
+#      that the guest's kernel probes the disk later than 30 s after verity-root starts.
 # Lib.sh is sourced in subshells on purpose (its settings stay there).
 # shellcheck disable=SC2030,SC2031
 set -u
@@ -154,8 +156,15 @@ flip_byte() {
 	PY
 }
 
+# lsinitrd_has INITRD: the initrd holds the module's helper and a certificate in /etc/verity.d.
+lsinitrd_has() {
+	local list
+	list=$(stack_chroot "$root" lsinitrd "$1" 2>/dev/null) || return 1
+	grep -q 'verity-root-setup' <<< "$list" && grep -q 'etc/verity.d/mkosi-test.crt' <<< "$list"
+}
+
 run_suite() {
-	local suite=$1 t0 t1 rc mk ver extra=() img rh rh_uuid rh_sig rh_file start initrd out mirror suites
+	local suite=$1 t0 t1 rc mk ver extra=() img rh rh_uuid rh_sig rh_file start initrd out mirror suites kver
 	echo "==== mkosi on $suite"
 	mkdir -p "$MKOSI_CACHE"
 	exec 9> "$MKOSI_CACHE/$suite.lock"
@@ -261,10 +270,10 @@ run_suite() {
 
 	# The boots. Each check is eval'ed in the boot's subshell (hence single quotes);
 	# each boot a subshell: lib.sh's checks return 1 on a mismatch.
-	boot_case() { # name append disk checks...
-		local name=$1 append=$2 disk=$3 t0
+	boot_case() { # name initrd append disk checks...
+		local name=$1 initrd=$2 append=$3 disk=$4 t0 rc
 		t0=$(date +%s)
-		shift 3
+		shift 4
 		(
 			export STACK_ROOT=$root WORK=$work/boot KEEP_WORK=1 VERDICT=$work/verdict
 			# shellcheck source=test/boot/lib.sh disable=SC2030,SC2031
@@ -274,14 +283,15 @@ run_suite() {
 			for c in "$@"; do eval "$c" || exit 1; done
 			grep -E -m3 "verity-root: |VERITY-MKOSI-TEST" "$log" | sed 's/^/    | /'
 		)
-		record "$suite: boot $name ($(( $(date +%s) - t0 )) s wall)" $?
+		rc=$?
+		record "$suite: boot $name ($(( $(date +%s) - t0 )) s wall)" "$rc"
 	}
 	# shellcheck disable=SC2016
-	boot_case "$suite-no-root-args" "" "$img" \
-		'expect_console "$log" "verity-root: root verified: .* root hash $rh from a signature partition"' \
+	boot_case "$suite-no-root-args" "$initrd" "" "$img" \
+		'expect_console "$log" "verity-root: root verified: .* root hash $rh from a signature partition; signature: valid, signed by CN ?= ?mkosi of root \(/etc/verity.d/mkosi.crt\)"' \
 		'expect_console "$log" "$MARKER, root=/dev/mapper/root fstype=erofs"'
 	# shellcheck disable=SC2016
-	boot_case "$suite-roothash" "roothash=$rh" "$img" \
+	boot_case "$suite-roothash" "$initrd" "roothash=$rh" "$img" \
 		'expect_console "$log" "verity-root: root verified: .* root hash $rh from the kernel command line"' \
 		'expect_console "$log" "$MARKER, root=/dev/mapper/root fstype=erofs"'
 	# Tampered: byte 1024 + 16 of the root data partition is inside erofs's superblock,
@@ -290,10 +300,33 @@ run_suite() {
 	start=$(part_field "$img" $ROOT_TYPE start)
 	flip_byte "$work/tampered.raw" $(( start * 512 + 1024 + 16 ))
 	# shellcheck disable=SC2016
-	boot_case "$suite-tampered" "" "$work/tampered.raw" \
-		'expect_console "$log" "verity-root: .*corrupt"' \
+	boot_case "$suite-tampered" "$initrd" "" "$work/tampered.raw" \
+		'expect_console "$log" "verity-root: /dev/mapper/root: data block 0 of /dev/vda1 is corrupted .*: refusing to boot"' \
 		'expect_no_console "$log" "$MARKER" "the tampered root must not boot"' \
 		'expect_no_console "$log" "Timed out waiting for device" "verity-root must refuse before a device timeout"'
+
+	# (d) As a user builds it: the installed module (make install above), mkosi.crt in the
+	# root's /etc/verity.d, the root's dracut with its own defaults (every module, no
+	# harness overlay) and --add verity-root; not compressed, to save the test's time.
+	kver=$(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)
+	kver=${kver##*/vmlinuz-}
+	mkdir -p "$root/etc/verity.d"
+	cp "$mk/mkosi.crt" "$root/etc/verity.d/mkosi-test.crt"
+	t0=$(date +%s)
+	stack_chroot "$root" dracut --force --no-hostonly --no-compress --add verity-root \
+		--kver "$kver" "$work/initrd-user.img" > "$work/dracut-user.log" 2>&1
+	rc=$?
+	rm -f "$root/etc/verity.d/mkosi-test.crt"
+	rmdir "$root/etc/verity.d" 2>/dev/null
+	if [ "$rc" -ne 0 ] || ! lsinitrd_has "$work/initrd-user.img"; then
+		tail -n 20 "$work/dracut-user.log"
+		rc=1
+	fi
+	record "$suite: dracut --no-hostonly --add verity-root as a user runs it ($(( $(date +%s) - t0 )) s, $(du -m "$work/initrd-user.img" 2>/dev/null | cut -f1) MB)" "$rc"
+	# shellcheck disable=SC2016
+	[ "$rc" -ne 0 ] || boot_case "$suite-user-initrd" "$work/initrd-user.img" "" "$img" \
+		'expect_console "$log" "verity-root: root verified: .* root hash $rh from a signature partition; signature: valid, signed by CN ?= ?mkosi of root \(/etc/verity.d/mkosi-test.crt\)"' \
+		'expect_console "$log" "$MARKER, root=/dev/mapper/root fstype=erofs"'
 	unset -f boot_case
 	report+=("$suite: $(grep -E '^(dracut|qemu)' "$work/boot/timings" 2>/dev/null | paste -sd';' - | sed 's/;/; /g')")
 
