@@ -445,28 +445,36 @@ void vr_random_warm_up(void) {
 
 static char deadline_message[192];
 
-static void write_all(const char *p) {
-        size_t n = strlen(p);
-        while (n > 0) {
-                ssize_t k = write(STDERR_FILENO, p, n);
-                if (k <= 0)
-                        return;
-                p += k;
-                n -= (size_t) k;
-        }
+/* Async-signal-safe strcat into a bounded buffer. */
+static size_t append(char *buf, size_t len, size_t size, const char *s) {
+        while (*s && len + 1 < size)
+                buf[len++] = *s++;
+        buf[len] = '\0';
+        return len;
 }
 
-/* Async-signal-safe: only write(2), strlen and _exit. */
+/* Async-signal-safe: only write(2), _exit and plain copies. The line goes out in one
+ * write, so nothing else on the console lands inside it. */
 static void deadline_passed(int sig) {
         const char *what = vr_region_reading();
+        char line[sizeof(deadline_message) + 320];
+        size_t n = append(line, 0, sizeof(line), deadline_message);
 
-        write_all(deadline_message);
         if (what[0]) {
-                write_all("reading ");
-                write_all(what);
+                n = append(line, n, sizeof(line), "reading ");
+                n = append(line, n, sizeof(line), what);
         } else
-                write_all("looking for its partitions");
-        write_all("\n");
+                n = append(line, n, sizeof(line), "looking for its partitions");
+        /* Cut short if it must be, but always one whole line. */
+        if (n + 1 >= sizeof(line))
+                n = sizeof(line) - 2;
+        line[n++] = '\n';
+        for (size_t off = 0; off < n;) {
+                ssize_t k = write(STDERR_FILENO, line + off, n - off);
+                if (k <= 0)
+                        break;
+                off += (size_t) k;
+        }
         _exit(1);
 }
 
