@@ -28,24 +28,24 @@ static int load_sym(void *dl, const char *lib, const char *name, void *ret) {
 }
 
 static int esys_load(struct esys_syms *s) {
-        int r = 0;
+        const struct {
+                const char *name;
+                void *slot;
+        } syms[] = {
+                { "Esys_Initialize", &s->Initialize },       { "Esys_Finalize", &s->Finalize },
+                { "Esys_Startup", &s->Startup },             { "Esys_GetCapability", &s->GetCapability },
+                { "Esys_PCR_Extend", &s->PCR_Extend },       { "Esys_Free", &s->Free },
+        };
 
         s->dl = dlopen(VR_TPM2_ESYS_LIB, RTLD_NOW | RTLD_LOCAL);
         if (!s->dl)
                 return log_error_errno(ENOPKG, "the TPM library " VR_TPM2_ESYS_LIB " is missing (%s)", dlerror());
-        if (r >= 0)
-                r = load_sym(s->dl, VR_TPM2_ESYS_LIB, "Esys_Initialize", &s->Initialize);
-        if (r >= 0)
-                r = load_sym(s->dl, VR_TPM2_ESYS_LIB, "Esys_Finalize", &s->Finalize);
-        if (r >= 0)
-                r = load_sym(s->dl, VR_TPM2_ESYS_LIB, "Esys_Startup", &s->Startup);
-        if (r >= 0)
-                r = load_sym(s->dl, VR_TPM2_ESYS_LIB, "Esys_GetCapability", &s->GetCapability);
-        if (r >= 0)
-                r = load_sym(s->dl, VR_TPM2_ESYS_LIB, "Esys_PCR_Extend", &s->PCR_Extend);
-        if (r >= 0)
-                r = load_sym(s->dl, VR_TPM2_ESYS_LIB, "Esys_Free", &s->Free);
-        return r;
+        for (size_t i = 0; i < ELEMENTSOF(syms); i++) {
+                int r = load_sym(s->dl, VR_TPM2_ESYS_LIB, syms[i].name, syms[i].slot);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 struct tcti {
