@@ -49,10 +49,7 @@ record() { # name status
 root='' work=''
 leave() {
 	[ -n "$root" ] || return 0
-	for m in "$TOP" "$work"; do
-		[ -n "$m" ] && mountpoint -q "$root$m" 2>/dev/null && { umount "$root$m" || umount -l "$root$m"; }
-	done
-	stack_chroot_leave "$root"
+	stack_chroot_release "$root" "$TOP" "$work"
 }
 trap leave EXIT
 trap 'exit 130' INT TERM

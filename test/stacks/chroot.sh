@@ -19,6 +19,16 @@ stack_chroot_leave() {
 	return 0
 }
 
+# stack_chroot_release ROOT DIR...: unmounts the DIRs bound into ROOT (empty ones are
+# skipped), then what stack_chroot_enter mounted.
+stack_chroot_release() {
+	_r=$1; shift
+	for _m in "$@"; do
+		[ -n "$_m" ] && mountpoint -q "$_r$_m" 2>/dev/null && { umount "$_r$_m" || umount -l "$_r$_m"; }
+	done
+	stack_chroot_leave "$_r"
+}
+
 stack_chroot() {
 	_r=$1; shift
 	chroot "$_r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TMPDIR=/tmp "$@"
