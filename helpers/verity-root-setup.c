@@ -21,7 +21,7 @@
 #define EXIT_CMDLINE_INVALID 3
 
 static const char *arg_target = "root";
-static struct timespec arg_start;
+static uint64_t arg_start_usec;
 static bool arg_activate;
 static bool arg_wants;
 
@@ -226,11 +226,8 @@ static void touch(const char *path) {
 
 /* What is left of rd.verity.timeout= for waiting for a TPM the firmware announces. */
 static uint64_t remaining_usec(unsigned timeout_sec) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t elapsed = (int64_t) (now.tv_sec - arg_start.tv_sec) * 1000000 + (now.tv_nsec - arg_start.tv_nsec) / 1000;
-        int64_t left = (int64_t) timeout_sec * 1000000 - elapsed;
-        return left > 0 ? (uint64_t) left : 0;
+        uint64_t elapsed = vr_now_usec() - arg_start_usec, limit = (uint64_t) timeout_sec * 1000000u;
+        return elapsed < limit ? limit - elapsed : 0;
 }
 
 /* After the verdict, before anything is handed on: the target's event into the TPM and
@@ -322,7 +319,7 @@ static int run(int argc, char **argv) {
         }
         if (arg_wants)
                 return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
-        clock_gettime(CLOCK_MONOTONIC, &arg_start);
+        arg_start_usec = vr_now_usec();
         vr_deadline_arm(arg_target, cmdline.timeout_sec);
         vr_random_warm_up();
 

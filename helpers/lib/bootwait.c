@@ -205,12 +205,6 @@ static int resolve_boot_disk(struct wait_state *s) {
         return 0;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 /* Whether the kernel has announced something since the monitor was last drained. */
 static bool events_queued(struct udev_monitor *monitor) {
         struct pollfd pfd = { .fd = udev_monitor_get_fd(monitor), .events = POLLIN };
@@ -225,7 +219,7 @@ static uint64_t quiet_at(const struct wait_state *s) {
 }
 
 static bool kernel_quiet(const struct wait_state *s) {
-        return now_usec() >= quiet_at(s);
+        return vr_now_usec() >= quiet_at(s);
 }
 
 static bool same_partition(const struct vr_partition *a, const struct vr_partition *b) {
@@ -290,7 +284,7 @@ static bool drain_events(struct udev_monitor *monitor, uint64_t *last_event) {
                          * re-reading the database is the only way to be sure. */
                         return relevant || errno != EAGAIN;
                 if (last_event)
-                        *last_event = now_usec();
+                        *last_event = vr_now_usec();
                 const char *action = udev_device_get_action(d);
                 if (streq_ptr(udev_device_get_subsystem(d), "block") && (!action || !streq(action, "remove")))
                         relevant = true;
@@ -308,7 +302,7 @@ static int watch(struct wait_state *s, struct udev_monitor *kernel, struct udev_
         };
 
         while (!s->done) {
-                uint64_t now = now_usec(), wake = deadline;
+                uint64_t now = vr_now_usec(), wake = deadline;
                 if (now >= deadline)
                         return -ETIMEDOUT;
                 /* A verdict on every announced disk waits for the kernel to be quiet. */
@@ -359,7 +353,7 @@ static int open_monitor(struct udev *udev, const char *name, bool block_only, st
 int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_sec, struct vr_partition_list *parts,
                         struct vr_verdict *v) {
         /* One deadline for waiting and evaluating alike, counted from the start. */
-        uint64_t deadline = now_usec() + (uint64_t) timeout_sec * 1000000u;
+        uint64_t deadline = vr_now_usec() + (uint64_t) timeout_sec * 1000000u;
         struct wait_state s = { .cfg = *cfg, .parts = parts, .v = v };
         _cleanup_(udev_unrefp) struct udev *udev = NULL;
         _cleanup_(udev_monitor_unrefp) struct udev_monitor *kernel = NULL, *udev_events = NULL;
@@ -386,7 +380,7 @@ int vr_wait_for_verdict(const struct vr_discover_config *cfg, unsigned timeout_s
                 goto fail;
         s.kernel = kernel;
         /* What the kernel announced before we listened is unknown: quiet from now on. */
-        s.last_kernel_event = now_usec();
+        s.last_kernel_event = vr_now_usec();
 
         evaluate(&s, true);
         if (!s.done) {

@@ -214,8 +214,7 @@ static bool exists(const char *path) {
 }
 
 int vr_tpm2_find_device(uint64_t wait_usec, const char **ret_node) {
-        struct timespec start, now;
-        clock_gettime(CLOCK_MONOTONIC, &start);
+        uint64_t start = vr_now_usec();
 
         for (;;) {
                 if (exists(VR_TPM2_RM_NODE)) {
@@ -228,10 +227,7 @@ int vr_tpm2_find_device(uint64_t wait_usec, const char **ret_node) {
                 }
                 if (!exists("/sys/firmware/acpi/tables/TPM2") && !exists("/sys/class/tpm/tpm0"))
                         return -ENODEV;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                uint64_t elapsed = (uint64_t) (now.tv_sec - start.tv_sec) * 1000000u +
-                                   (uint64_t) ((now.tv_nsec - start.tv_nsec) / 1000);
-                if (elapsed >= wait_usec)
+                if (vr_now_usec() - start >= wait_usec)
                         return -ETIMEDOUT;
                 usleep(20000);
         }

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <time.h>
+
 #include "util.h"
 
 static int log_max_level = VR_LOG_INFO;
@@ -175,4 +177,10 @@ int vr_atomic_commit(FILE *f, char *tmp, const char *path) {
                 unlink(tmp);
         free(tmp);
         return r < 0 ? log_error_errno(r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+uint64_t vr_now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }

@@ -91,3 +91,6 @@ int vr_atomic_commit(FILE *f, char *tmp, const char *path);
 
 /* Reads exactly len bytes at offset; -EIO on short read (names nothing: callers log). */
 int vr_pread_full(int fd, void *buf, size_t len, uint64_t offset);
+
+/* CLOCK_MONOTONIC in microseconds: for deadlines and intervals. */
+uint64_t vr_now_usec(void);
