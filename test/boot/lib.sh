@@ -606,6 +606,47 @@ run_qemu_uefi() {
 		"${drives[@]}"
 }
 
+# The owner GUID the test certificates are added to db with (any GUID will do).
+DB_OWNER=${DB_OWNER:-7d9c1a52-3f0e-4b6a-9a43-5a1c0b7e2e11}
+
+# ovmf_vars_with_db OUT CERT...: a copy of OVMF's variable store whose UEFI db holds the
+# PEM certificates CERT (virt-fw-vars, python3-virt-firmware; from the stack root when
+# there is one). Linux loads db into its .platform keyring at boot; secure boot stays off.
+# No CERT: the plain store (db empty).
+ovmf_vars_with_db() {
+	local out=$1 c args=()
+	shift
+	[ -f "$OVMF_VARS" ] || { fail "$OVMF_VARS missing (install ovmf)"; return 1; }
+	cp "$OVMF_VARS" "$WORK/ovmf-vars.in.fd"
+	for c in "$@"; do args+=(--add-db "$DB_OWNER" "$c"); done
+	if [ "$#" -eq 0 ]; then
+		cp "$WORK/ovmf-vars.in.fd" "$out"
+		return
+	fi
+	[ -x "$STACK_ROOT/usr/bin/virt-fw-vars" ] || { fail "virt-fw-vars missing in ${STACK_ROOT:-/} (install python3-virt-firmware)"; return 1; }
+	in_stack virt-fw-vars --input "$WORK/ovmf-vars.in.fd" --output "$out" "${args[@]}" > "$out.log" 2>&1 ||
+		{ cat "$out.log" >&2; fail "virt-fw-vars could not add $* to db"; return 1; }
+}
+
+# run_qemu_ovmf NAME VARS INITRD APPEND DISK...: as run_qemu, but through OVMF (its EFI
+# stub starts the kernel) with a copy of the variable store VARS (ovmf_vars_with_db), so
+# that the kernel reads UEFI db.
+run_qemu_ovmf() {
+	local name=$1 vars=$2 initrd=$3 append=$4 kernel drives=() extra=()
+	shift 4
+	[ -f "$OVMF_CODE" ] || { fail "$OVMF_CODE missing (install ovmf)"; return 1; }
+	kernel=$(newest_kernel) || return 1
+	cp "$vars" "$WORK/$name.vars.fd"
+	mapfile -t drives < <(qemu_disks "$@")
+	read -ra extra <<< "${QEMU_EXTRA_ARGS:-}"
+	qemu_boot "$name" qemu-ovmf -m 1024 \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,unit=1,file=$WORK/$name.vars.fd" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		"${drives[@]}" "${extra[@]}"
+}
+
 # --- Initramfs-less boots (CONFIG_DM_INIT) ---------------------------------
 
 DM_INIT_KERNEL=${DM_INIT_KERNEL:-/var/tmp/dracut-verity-dm-init/bzImage}

@@ -47,11 +47,12 @@ host_mirror() {
 }
 
 # util-linux-extra: switch_root since util-linux 2.42 (sid), which dracut's shell initrd needs.
+# python3-virt-firmware: virt-fw-vars writes certificates into OVMF variable stores (UEFI db).
 packages="build-essential pkgconf ca-certificates
 libblkid-dev libfdisk-dev uuid-dev libudev-dev libcryptsetup-dev libdevmapper-dev libsystemd-dev libjson-c-dev libssl-dev libcmocka-dev libtss2-dev
 dracut dracut-core systemd systemd-sysv udev systemd-cryptsetup systemd-boot-efi linux-image-amd64
 busybox-static erofs-utils squashfs-tools e2fsprogs cryptsetup-bin dmsetup openssl fdisk util-linux kmod cpio zstd jq scdoc binutils
-util-linux-extra"
+util-linux-extra python3-virt-firmware"
 
 if [ -e "$root/.stack-complete" ]; then
 	# A root cached before the list grew gets what it lacks (no rebuild).
