@@ -56,7 +56,10 @@ run_stack() {
 	# One run per suite at a time: another run's exit would unmount this one's /proc, /dev.
 	mkdir -p "${STACK_CACHE:-/var/tmp/dracut-verity-stacks}"
 	exec 9> "${STACK_CACHE:-/var/tmp/dracut-verity-stacks}/$suite.lock"
-	flock -n 9 || { record "$suite: another stack run uses this suite's root" 1; return; }
+	if ! flock -n 9; then
+		echo "$suite: another stack run uses this suite's root; waiting for it"
+		flock 9
+	fi
 	root=$("$here/mkroot.sh" "$suite") || { record "$suite: root (mkroot.sh)" 1; root=''; return; }
 	t1=$(date +%s)
 	report+=("$suite: $(versions "$root")")
