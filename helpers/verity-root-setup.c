@@ -315,7 +315,8 @@ static int decide_kernel_sig(const struct vr_verdict *v, struct vr_cmdline *c) {
         if (c->kernel_sig == VR_KERNEL_SIG_OFF)
                 c->kernel_sig = VR_KERNEL_SIG_ON;
         vr_kernel_keyrings_describe(NULL, keyrings, sizeof(keyrings));
-        log_notice("the kernel checks the %s signature too, against its keyrings: %s", arg_target, keyrings);
+        log_notice("the kernel checks the signature of the %s file system too, against its keyrings: %s", arg_target,
+                   keyrings);
         return 0;
 }
 

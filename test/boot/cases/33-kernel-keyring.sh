@@ -21,6 +21,7 @@ make_cert "$WORK/keys-33" b "verity-root-test-not-in-db"
 cp "$WORK/keys-33/b.crt" "$WORK/certs-33/"
 make_root "$WORK/root-33" keyring-33
 make_disk "$WORK/disk-33a.img" "$WORK/root-33" --sign "$WORK/keys-33/a.key" "$WORK/keys-33/a.crt"
+roothash_a=$ROOTHASH # make_disk sets it; each disk has its own salt
 make_disk "$WORK/disk-33b.img" "$WORK/root-33" --sign "$WORK/keys-33/b.key" "$WORK/keys-33/b.crt"
 CERTDIR=$WORK/certs-33 build_initrd "$WORK/initrd-33.img" systemd
 CERTDIR=$WORK/certs-33 build_initrd "$WORK/initrd-33-shell.img" shell
@@ -34,7 +35,7 @@ platform_one='\.platform \(UEFI db\): 1 key'
 log=$(run_qemu_ovmf 33-db "$WORK/vars-33-db.fd" "$WORK/initrd-33.img" "$req" "$WORK/disk-33a.img")
 expect_booted "$log"
 expect_id "$log" keyring-33
-expect_console "$log" "verity-root: the kernel checks the root signature too, against its keyrings: .*$platform_one"
+expect_console "$log" "verity-root: the kernel checks the signature of the root file system too, against its keyrings: .*$platform_one"
 expect_console "$log" 'verity-root: the kernel verified the root hash signature of /dev/mapper/root'
 
 # The shell initrd opens the device itself (libcryptsetup), with the same result.
@@ -55,9 +56,9 @@ expect_console "$log" 'verity-root: the kernel refused to open /dev/mapper/root 
 
 # roothash=: nothing the kernel could check. Refused by required, and by the kernel's
 # own require_signatures, in one line each, before any device is opened.
-log=$(run_qemu 33-roothash-required "$WORK/initrd-33.img" "roothash=$ROOTHASH $req" "$WORK/disk-33a.img")
+log=$(run_qemu 33-roothash-required "$WORK/initrd-33.img" "roothash=$roothash_a $req" "$WORK/disk-33a.img")
 expect_not_booted "$log"
 expect_console "$log" 'verity-root: refusing to boot the root file system on partition .*: rd.verity.kernel_sig=required, but its root hash came from the kernel command line, with no signature for the kernel to check'
-log=$(run_qemu 33-roothash-kernel-requires "$WORK/initrd-33.img" "roothash=$ROOTHASH dm_verity.require_signatures=1" "$WORK/disk-33a.img")
+log=$(run_qemu 33-roothash-kernel-requires "$WORK/initrd-33.img" "roothash=$roothash_a dm_verity.require_signatures=1" "$WORK/disk-33a.img")
 expect_not_booted "$log"
 expect_console "$log" 'verity-root: refusing to boot the root file system on partition .*: kernel [^ ]+ opens only signed dm-verity devices \(dm_verity.require_signatures=1\), but its root hash came from the kernel command line'
