@@ -218,6 +218,8 @@ static int check_existing_device(const struct vr_verity_table *want) {
 
 /* Written once per boot, by whichever target finds no TPM first: the line is said once. */
 #define TPM_ABSENT_FILE VR_RUNDIR "/tpm.absent"
+/* The root's measurement is over (measured, or not to be): /usr may extend after it. */
+#define ROOT_MEASURED_FILE VR_RUNDIR "/root.measure-done"
 
 static void touch(const char *path) {
         FILE *f = fopen(path, "we");
@@ -229,6 +231,21 @@ static void touch(const char *path) {
 static uint64_t remaining_usec(unsigned timeout_sec) {
         uint64_t elapsed = vr_now_usec() - arg_start_usec, limit = (uint64_t) timeout_sec * 1000000u;
         return elapsed < limit ? limit - elapsed : 0;
+}
+
+/* With roothash= and usrhash= the two units run at once: /usr waits for the root's
+ * event, so that the PCR gets them in the order predict-pcr replays (root, then usr). A
+ * root that never gets that far fails the boot anyway; /usr then stops waiting in time. */
+static void wait_for_root_measurement(const struct vr_cmdline *c) {
+        uint64_t deadline = vr_now_usec() + remaining_usec(c->timeout_sec);
+
+        while (access(ROOT_MEASURED_FILE, F_OK) < 0) {
+                if (vr_now_usec() >= deadline) {
+                        log_warning("the root file system was not measured in time: /usr is measured without it");
+                        return;
+                }
+                (void) usleep(20 * 1000);
+        }
 }
 
 /* After the verdict, before anything is handed on: the target's event into the TPM and
@@ -247,6 +264,8 @@ static int measure_verified(const struct vr_cmdline *c, const struct vr_verdict 
         if (c->measure == VR_MEASURE_OFF)
                 return 0;
         snprintf(done_file, sizeof(done_file), VR_RUNDIR "/%s.measured", arg_target);
+        if (target == VR_TARGET_USR && vr_cmdline_wants_root(c))
+                wait_for_root_measurement(c);
 
         vr_log_capture_begin();
         r = vr_measure_event_for_verdict(target, v, trust, &event);
@@ -390,6 +409,8 @@ static int run(int argc, char **argv) {
                 r = decide_kernel_sig(&v, &cmdline);
         if (r >= 0)
                 r = measure_verified(&cmdline, &v, &trust);
+        if (r >= 0 && !usr)
+                touch(ROOT_MEASURED_FILE);
         if (r < 0) {
                 vr_verdict_done(&v);
                 return r;

@@ -13,6 +13,7 @@
 struct predict_args {
         const char *certs;
         const char *roothash;
+        const char *usrhash;
         unsigned pcr;
         bool json;
         char **images;
@@ -26,6 +27,7 @@ static void predict_help(void) {
                "  --certs DIR        trusted certificates (*.crt) in DIR only, instead of\n"
                "                     " VR_CERT_DIRS_TEXT "\n"
                "  --roothash HEX     the roothash= the kernel command line will carry\n"
+               "  --usrhash HEX      the usrhash= it will carry (with --roothash)\n"
                "  --pcr N            the PCR of rd.verity.measure=N (default %u)\n"
                "  --json             every supported bank and the events as log records\n"
                "  -h, --help         show this help\n",
@@ -33,10 +35,11 @@ static void predict_help(void) {
 }
 
 static int parse_predict_args(int argc, char **argv, struct predict_args *a) {
-        enum { ARG_CERTS = 0x100, ARG_ROOTHASH, ARG_PCR, ARG_JSON };
+        enum { ARG_CERTS = 0x100, ARG_ROOTHASH, ARG_USRHASH, ARG_PCR, ARG_JSON };
         static const struct option options[] = {
                 { "certs", required_argument, NULL, ARG_CERTS },
                 { "roothash", required_argument, NULL, ARG_ROOTHASH },
+                { "usrhash", required_argument, NULL, ARG_USRHASH },
                 { "pcr", required_argument, NULL, ARG_PCR },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "help", no_argument, NULL, 'h' },
@@ -55,6 +58,9 @@ static int parse_predict_args(int argc, char **argv, struct predict_args *a) {
                 case ARG_ROOTHASH:
                         a->roothash = optarg;
                         break;
+                case ARG_USRHASH:
+                        a->usrhash = optarg;
+                        break;
                 case ARG_PCR:
                         if (vr_measure_policy_parse(optarg, &policy, &a->pcr) < 0 || policy != VR_MEASURE_AUTO)
                                 return log_error_errno(EINVAL, "--pcr: expected a PCR number 1-%u, got \"%s\"",
@@ -72,13 +78,17 @@ static int parse_predict_args(int argc, char **argv, struct predict_args *a) {
         }
         if (optind >= argc)
                 return log_error_errno(EINVAL, "predict-pcr: no image given (see --help)");
+        /* usrhash= alone leaves the root to another owner: nothing this module measures first. */
+        if (a->usrhash && !a->roothash)
+                return log_error_errno(EINVAL, "predict-pcr: --usrhash needs --roothash (the root is measured first)");
         a->images = argv + optind;
         a->n_images = argc - optind;
         return 1;
 }
 
-/* The verdicts the boot reaches, in the order it measures them: the root, then (only
- * without root arguments, as at boot) a signed /usr on the root's disk. */
+/* The verdicts the boot reaches, in the order it measures them: the root, then /usr:
+ * the one usrhash= names, or without root arguments (as at boot) a signed /usr on the
+ * root's disk. */
 static int predict_verdicts(const struct vr_partition_list *parts, const struct predict_args *a,
                             const struct vr_trust_store *trust, struct vr_verdict *root, struct vr_verdict *usr,
                             bool *ret_usr) {
@@ -92,14 +102,16 @@ static int predict_verdicts(const struct vr_partition_list *parts, const struct 
         *ret_usr = false;
         if (vr_discover_with_kiwi(parts, &cfg, root) < 0)
                 return log_error_errno(root->error, "the root would not boot: %s", root->reason);
-        if (a->roothash)
-                return 0;
-        const struct vr_partition *u = vr_disk_find_target(parts, root->data->disk, vr_dps_native_arch(),
-                                                           VR_TARGET_USR, NULL);
-        if (!u)
-                return 0;
         cfg.target = VR_TARGET_USR;
-        cfg.only_disk = root->data->disk;
+        if (a->usrhash)
+                cfg.trusted_hash = a->usrhash;
+        else if (a->roothash)
+                return 0;
+        else {
+                if (!vr_disk_find_target(parts, root->data->disk, vr_dps_native_arch(), VR_TARGET_USR, NULL))
+                        return 0;
+                cfg.only_disk = root->data->disk;
+        }
         if (vr_discover(parts, &cfg, usr) < 0)
                 return log_error_errno(usr->error, "the usr partition would not boot: %s", usr->reason);
         *ret_usr = true;

@@ -3,7 +3,8 @@
 # QEMU's tpm-tis): the new root reads PCR 15 and it equals `verity-root predict-pcr` run
 # on the host; the measurement log the initrd wrote replays to that value; the same root
 # signed by another signer gives another value (the signer's fingerprint is measured);
-# a signed root and /usr (systemd-repart) are measured in that order, as predicted;
+# a signed root and /usr (systemd-repart) are measured in that order, as predicted, and so
+# are the same two given by roothash= and usrhash=;
 # dracut's shell initrd measures as the systemd one does;
 # rd.verity.measure=required without a TPM refuses to boot. Both images hold the same
 # root (mkimage is reproducible): only the signer differs.
@@ -37,17 +38,20 @@ replay_sha256() {
 	echo "$pcr"
 }
 
-# boot_measured TAG DISK [INITRD CERTDIR]: boots DISK with a fresh swtpm; checks PCR 15
-# against predict-pcr and the log; prints the PCR value.
+# boot_measured TAG DISK [INITRD CERTDIR APPEND]: boots DISK with a fresh swtpm; checks
+# PCR 15 against predict-pcr (with PREDICT_ARGS, split on blanks) and the log; prints the
+# PCR value. ROOT_SOURCE: how the root's event names its source (signature and signer).
 boot_measured() {
-	local tag=$1 disk=$2 initrd=${3:-$WORK/initrd-32.img} certs=${4:-$WORK/certs-32} log tpm pcr predicted replayed
+	local tag=$1 disk=$2 initrd=${3:-$WORK/initrd-32.img} certs=${4:-$WORK/certs-32} append=${5:-} log tpm pcr predicted replayed
+	local predict_args=()
+	read -ra predict_args <<< "${PREDICT_ARGS:-}"
 	tpm=$(swtpm_start "$WORK/tpm-32$tag") || return 1
-	log=$(QEMU_EXTRA_ARGS=$tpm run_qemu "32-measure-$tag" "$initrd" "" "$disk") || return 1
+	log=$(QEMU_EXTRA_ARGS=$tpm run_qemu "32-measure-$tag" "$initrd" "$append" "$disk") || return 1
 	expect_booted "$log" || return 1
-	expect_console "$log" "verity-root: root measured into PCR 15: verity-root:v1:root:$ROOTHASH:signature:[0-9a-f]{64}" || return 1
+	expect_console "$log" "verity-root: root measured into PCR 15: verity-root:v1:root:$ROOTHASH:${ROOT_SOURCE:-signature:[0-9a-f]{64}}" || return 1
 	pcr=$(sed -n 's/.*VERITY-ROOT-TEST: tpm pcr-sha256-15=\([0-9A-Fa-f]*\).*/\1/p' "$log" | tr 'A-F' 'a-f')
 	[ -n "$pcr" ] || { show_tail "$log"; fail "$tag: the new root printed no PCR 15"; return 1; }
-	predicted=$("$VR" predict-pcr "$disk" --certs "$certs" | sed -n 's/^sha256: *//p')
+	predicted=$("$VR" predict-pcr "$disk" --certs "$certs" "${predict_args[@]}" | sed -n 's/^sha256: *//p')
 	[ "$pcr" = "$predicted" ] || { fail "$tag: PCR 15 is $pcr, predict-pcr says $predicted"; return 1; }
 	sed -n 's/.*VERITY-ROOT-TEST: tpm measure-log=\([A-Za-z0-9+/=]*\).*/\1/p' "$log" | base64 -d > "$WORK/32-$tag.measure.log"
 	grep -q 'dm-verity' "$WORK/32-$tag.measure.log" || { fail "$tag: the measurement log is empty or missing"; return 1; }
@@ -73,6 +77,15 @@ pcr_u=$(boot_measured u "$WORK/disk-32u.img" "$WORK/initrd-32u.img" "$WORK/certs
 expect_console "$WORK/32-measure-u.log" "verity-root: usr measured into PCR 15: verity-root:v1:usr:$USRHASH:signature:[0-9a-f]{64}"
 [ "$(tr '\036' '\n' < "$WORK/32-u.measure.log" | jq -r '.content.string' | cut -d: -f3 | tr '\n' ' ')" = "root usr " ] \
 	|| fail "the measurement log of root and /usr is not: root, then usr"
+
+# roothash= and usrhash= (trusted by the command line): both units start at once, /usr
+# waits for the root's event, so the order is root, then usr, as predict-pcr has it.
+pcr_uc=$(ROOT_SOURCE=cmdline:- PREDICT_ARGS="--roothash $ROOTHASH --usrhash $USRHASH" \
+	boot_measured uc "$WORK/disk-32u.img" "$WORK/initrd-32u.img" "$WORK/certs-32u" "roothash=$ROOTHASH usrhash=$USRHASH")
+expect_console "$WORK/32-measure-uc.log" "verity-root: usr measured into PCR 15: verity-root:v1:usr:$USRHASH:cmdline:-"
+[ "$(tr '\036' '\n' < "$WORK/32-uc.measure.log" | jq -r '.content.string' | cut -d: -f3 | tr '\n' ' ')" = "root usr " ] \
+	|| fail "with roothash= and usrhash=, the measurement log is not: root, then usr"
+[ "$pcr_uc" != "$pcr_u" ] || fail "roothash=/usrhash= and signatures gave the same PCR 15 ($pcr_u)"
 
 log=$(run_qemu 32-measure-required "$WORK/initrd-32.img" "rd.verity.measure=required" "$WORK/disk-32a.img")
 expect_not_booted "$log"
