@@ -2,7 +2,8 @@
 # rd.verity.kernel_sig=required on a kernel whose dm-verity also trusts the platform
 # keyring (CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG_PLATFORM_KEYRING, Debian 13): booted
 # through OVMF so that Linux loads UEFI db into .platform. The signer's certificate in
-# db: the kernel verifies the signature and the root boots (systemd and shell initrds);
+# db: the kernel verifies the signature and the root boots (systemd initrd; and the shell
+# initrd with the kernel's dm_verity.require_signatures=1 instead of the module's key);
 # another signer the initrd trusts but db lacks, or an empty db: refused by the kernel,
 # and the console names the keyrings it checked. A roothash= root (no signature for
 # the kernel) is refused by rd.verity.kernel_sig=required, and by the kernel's own
@@ -38,9 +39,11 @@ expect_id "$log" keyring-33
 expect_console "$log" "verity-root: the kernel checks the signature of the root file system too, against its keyrings: .*$platform_one"
 expect_console "$log" 'verity-root: the kernel verified the root hash signature of /dev/mapper/root'
 
-# The shell initrd opens the device itself (libcryptsetup), with the same result.
-log=$(run_qemu_ovmf 33-db-shell "$WORK/vars-33-db.fd" "$WORK/initrd-33-shell.img" "$req" "$WORK/disk-33a.img")
+# The shell initrd opens the device itself (libcryptsetup). No rd.verity.kernel_sig= here:
+# the kernel's own dm_verity.require_signatures=1 gets the signature handed all the same.
+log=$(run_qemu_ovmf 33-db-shell "$WORK/vars-33-db.fd" "$WORK/initrd-33-shell.img" "dm_verity.require_signatures=1" "$WORK/disk-33a.img")
 expect_booted "$log"
+expect_console "$log" "verity-root: the kernel checks the signature of the root file system too, against its keyrings: .*$platform_one"
 expect_console "$log" 'verity-root: the kernel verified the root hash signature of /dev/mapper/root'
 
 # Signer trusted by the initrd, not in db: the kernel refuses, the console says where it looked.
