@@ -362,6 +362,12 @@ build_initrd() {
 
 # --- QEMU ----------------------------------------------------------------
 
+# Under TCG on a loaded host the clocksource watchdog may find the TSC skewed and mark
+# it unstable while the guest runs; Linux 6.12 and 7.2 then patch the sched_clock static
+# key and sometimes oops in sched_clock_cpu ("Oops: int3", seen in trixie and sid
+# guests). tsc=reliable skips that watchdog; QEMU's TSC follows the host's clock.
+TCG_APPEND=${TCG_APPEND-tsc=reliable}
+
 # qemu_boot NAME LABEL QEMU-ARGS...: runs QEMU (TCG, serial console to
 # $WORK/NAME.log) until the guest powers off or QEMU_TIMEOUT; $WORK/NAME.rc holds
 # QEMU's status (124 = timed out); prints the console log path.
@@ -430,7 +436,7 @@ run_qemu() {
 	mapfile -t drives < <(qemu_disks "$@")
 	read -ra extra <<< "${QEMU_EXTRA_ARGS:-}"
 	qemu_boot "$name" qemu -m 1024 -kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $TCG_APPEND $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
 		"${drives[@]}" "${extra[@]}"
 }
 
@@ -550,7 +556,7 @@ build_uki() {
 	# A later --conf replaces build_initrd's --conf /dev/null; its --no-compress
 	# still wins over the snippet's compress=.
 	build_initrd "$out" systemd --conf "$conf" --uefi --uefi-stub "$UEFI_STUB" \
-		--kernel-cmdline "$cmdline" "$@" || return 1
+		--kernel-cmdline "$cmdline${TCG_APPEND:+ $TCG_APPEND}" "$@" || return 1
 	# A plain initrd here would mean --uefi was ignored: PE files start with MZ.
 	[ "$(head -c2 "$out")" = MZ ] || { fail "dracut --uefi did not write a PE image: $out"; return 1; }
 }
@@ -643,7 +649,7 @@ run_qemu_ovmf() {
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/$name.vars.fd" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		-append "console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff printk.time=1 $TCG_APPEND $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
 		"${drives[@]}" "${extra[@]}"
 }
 
@@ -668,6 +674,6 @@ run_qemu_noinitrd() {
 	shift 3
 	mapfile -t drives < <(qemu_disks "$@")
 	qemu_boot "$name" qemu-noinitrd -m 512 -kernel "$kernel" \
-		-append "console=ttyS0 panic=-1 printk.time=1 $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
+		-append "console=ttyS0 panic=-1 printk.time=1 $TCG_APPEND $append${BOOT_APPEND_EXTRA:+ $BOOT_APPEND_EXTRA}" \
 		"${drives[@]}"
 }
