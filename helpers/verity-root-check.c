@@ -14,6 +14,7 @@
 #include "devcheck.h"
 #include "image-policy.h"
 #include "ipe.h"
+#include "kernel-sig.h"
 #include "sysroot.h"
 #include "util.h"
 
@@ -25,10 +26,13 @@ static int explain_failure(const char *name) {
         /* Attached but refused by our own check: that check has said why already. */
         if (!result || streq(result, "success") || vr_dm_is_active(name))
                 return 0;
-        if (getenv("VERITY_KERNEL_SIG"))
-                log_error("the kernel refused to open /dev/mapper/%s (systemd-veritysetup: %s, status %s): with "
-                          "rd.verity.kernel_sig=1 (or systemd.allow_userspace_verity=0) the kernel checks the root hash signature itself, and its keyrings "
-                          "do not trust the signer %s", name, result, status ?: "?", signer ?: "(unknown)");
+        if (getenv("VERITY_KERNEL_SIG")) {
+                char keyrings[256];
+                vr_kernel_keyrings_describe(NULL, keyrings, sizeof(keyrings));
+                log_error("the kernel refused to open /dev/mapper/%s (systemd-veritysetup: %s, status %s): with %s it "
+                          "checks the root hash signature itself, and none of its keyrings trusts the signer %s (%s)",
+                          name, result, status ?: "?", getenv("VERITY_KERNEL_SIG"), signer ?: "(unknown)", keyrings);
+        }
         else
                 log_error("systemd-veritysetup could not open /dev/mapper/%s from %s and %s (%s, status %s)", name,
                           getenv("VERITY_DATA") ?: "?", getenv("VERITY_HASH") ?: "?", result, status ?: "?");

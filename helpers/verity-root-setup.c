@@ -9,6 +9,7 @@
 #include "bootwait.h"
 #include "devcheck.h"
 #include "dps.h"
+#include "kernel-sig.h"
 #include "measure.h"
 #include "spawn.h"
 #include "tpm2.h"
@@ -295,6 +296,29 @@ failed:
         return 0;
 }
 
+/* Whether the kernel checks the signature too (rd.verity.kernel_sig=, its own
+ * dm_verity.require_signatures=): from here on c->kernel_sig says what it gets. */
+static int decide_kernel_sig(const struct vr_verdict *v, struct vr_cmdline *c) {
+        struct vr_kernel_sig_support k;
+        char keyrings[256];
+        bool hand;
+        int r;
+
+        vr_kernel_sig_probe(NULL, &k);
+        r = vr_kernel_sig_decide(arg_target, v, c, &k, &hand);
+        if (r < 0)
+                return r;
+        if (!hand) {
+                c->kernel_sig = VR_KERNEL_SIG_OFF;
+                return 0;
+        }
+        if (c->kernel_sig == VR_KERNEL_SIG_OFF)
+                c->kernel_sig = VR_KERNEL_SIG_ON;
+        vr_kernel_keyrings_describe(NULL, keyrings, sizeof(keyrings));
+        log_notice("the kernel checks the %s signature too, against its keyrings: %s", arg_target, keyrings);
+        return 0;
+}
+
 static int run(int argc, char **argv) {
         _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
@@ -362,7 +386,7 @@ static int run(int argc, char **argv) {
         log_success(&v);
         r = check_label_version(&v);
         if (r >= 0)
-                r = vr_check_kernel_verifies(arg_target, &v, &cmdline);
+                r = decide_kernel_sig(&v, &cmdline);
         if (r >= 0)
                 r = measure_verified(&cmdline, &v, &trust);
         if (r < 0) {

@@ -7,6 +7,7 @@
 
 #include "activate.h"
 #include "hashtree.h"
+#include "kernel-sig.h"
 #include "util.h"
 #include "version.h"
 
@@ -27,15 +28,9 @@ static const char *corruption_option(enum vr_corruption c) {
         }
 }
 
-int vr_check_kernel_verifies(const char *target, const struct vr_verdict *v, const struct vr_cmdline *c) {
-        char what[256];
-
-        if (c->userspace_verity || v->source != VR_HASH_SOURCE_SIGNATURE || v->signature_base64)
-                return 0;
-        return log_error_errno(EKEYREJECTED, "refusing to boot the %s file system: systemd.allow_userspace_verity=0 "
-                               "lets only the kernel accept a root hash signature, and the signature of %s is not a "
-                               "PKCS#7 one the kernel can check", target,
-                               vr_partition_describe(v->data, what, sizeof(what)));
+/* "CN=x (/etc/verity.d/x.crt)" of "valid, signed by CN=x (...)". */
+static const char *signer_of(const struct vr_verdict *v) {
+        return startswith(v->signature_status, "valid, signed by ") ?: v->signature_status;
 }
 
 int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
@@ -58,10 +53,9 @@ int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const str
         if (vr_cmdline_kernel_sig(c) && v->signature_base64) {
                 /* For verity-root-check --failed: who signed, in case the kernel refuses. */
                 char signer[sizeof(v->signature_status)];
-                const char *p = startswith(v->signature_status, "valid, signed by ");
-                snprintf(signer, sizeof(signer), "%s", p ?: v->signature_status);
+                snprintf(signer, sizeof(signer), "%s", signer_of(v));
                 signer[strcspn(signer, "\"\\\n")] = 0;
-                fprintf(f, "VERITY_KERNEL_SIG=1\nVERITY_SIGNER=\"%s\"\n", signer);
+                fprintf(f, "VERITY_KERNEL_SIG=\"%s\"\nVERITY_SIGNER=\"%s\"\n", vr_kernel_sig_policy_key(c), signer);
         }
         fputs("VERITY_OPTIONS=", f);
         const char *sep = "";
@@ -250,8 +244,11 @@ int vr_activate(const char *name, const struct vr_verdict *v, const struct vr_cm
                 r = crypt_activate_by_signed_key(cd, name, (const char *) v->roothash.bytes, v->roothash.len,
                                                  (const char *) sig, sig_len, flags);
                 if (r < 0) {
-                        log_error_errno(r, "the kernel refused to open /dev/mapper/%s with the root hash signature "
-                                        "(its keyrings do not trust the signer?): %s", name, strerror(-r));
+                        char keyrings[256];
+                        vr_kernel_keyrings_describe(NULL, keyrings, sizeof(keyrings));
+                        log_error_errno(r, "the kernel refused to open /dev/mapper/%s: with %s it checks the root "
+                                        "hash signature itself, and none of its keyrings trusts the signer %s (%s): %s",
+                                        name, vr_kernel_sig_policy_key(c), signer_of(v), keyrings, strerror(-r));
                         goto out;
                 }
         } else {

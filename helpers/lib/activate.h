@@ -25,12 +25,6 @@ int vr_check_error_as_corruption(const struct vr_cmdline *c, const unsigned dm_v
 int vr_write_handoff_env(const char *path, const struct vr_verdict *v, const struct vr_cmdline *c,
                          const char *user_options, bool handoff);
 
-/* With systemd.allow_userspace_verity=0 only the kernel may accept a signature: a root
- * trusted by a signature that cannot be handed to it (a Kiwi one) is refused, logged
- * naming target and partition. A roothash= root is trusted by the command line, as in
- * systemd, and passes. */
-int vr_check_kernel_verifies(const char *target, const struct vr_verdict *v, const struct vr_cmdline *c);
-
 /* Opens /dev/mapper/NAME read-only with libcryptsetup, honouring rd.verity.corruption=,
  * rd.verity.kernel_sig= and the flag words of user_options (systemd.verity_*_options=).
  * Logs naming the device on failure. */

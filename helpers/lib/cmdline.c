@@ -327,10 +327,10 @@ static int parse_own_key(struct vr_cmdline *c, const char *name, const char *key
                 else
                         return INVALID_VALUE(key, value, "full or none");
         } else if (key_eq(name, "kernel_sig")) {
-                int b = parse_boolean(value);
+                int b = value && streq(value, "required") ? 2 : parse_boolean(value);
                 if (b < 0)
-                        return INVALID_VALUE(key, value, "a boolean");
-                c->kernel_sig = b;
+                        return INVALID_VALUE(key, value, "a boolean or required");
+                c->kernel_sig = b == 2 ? VR_KERNEL_SIG_REQUIRED : b ? VR_KERNEL_SIG_ON : VR_KERNEL_SIG_OFF;
         } else if (key_eq(name, "measure")) {
                 if (vr_measure_policy_parse(value, &c->measure, &c->measure_pcr) < 0)
                         return INVALID_VALUE(key, value, "a PCR number (1-23), required or no");
@@ -494,7 +494,7 @@ bool vr_cmdline_auto_usr(const struct vr_cmdline *c) {
 }
 
 bool vr_cmdline_kernel_sig(const struct vr_cmdline *c) {
-        return c->kernel_sig || !c->userspace_verity;
+        return c->kernel_sig != VR_KERNEL_SIG_OFF || !c->userspace_verity;
 }
 
 const char *vr_sig_policy_to_string(enum vr_sig_policy p) {

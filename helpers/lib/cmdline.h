@@ -34,6 +34,14 @@ enum vr_measure_policy {
 #define VR_MEASURE_DEFAULT_PCR 15u
 #define VR_MEASURE_PCR_MAX 23u
 
+/* rd.verity.kernel_sig=: 1 hands a root hash signature to the kernel too where it can
+ * check one; required also refuses a root the kernel cannot check (see kernel-sig.h). */
+enum vr_kernel_sig {
+        VR_KERNEL_SIG_OFF,
+        VR_KERNEL_SIG_ON,
+        VR_KERNEL_SIG_REQUIRED,
+};
+
 struct vr_cmdline {
         enum vr_root_mode root_mode;
         char *root;              /* root= as given, or NULL */
@@ -53,7 +61,7 @@ struct vr_cmdline {
         enum vr_corruption corruption; /* rd.verity.corruption= */
         bool error_as_corruption; /* rd.verity.corruption=restart+error|panic+error: I/O errors too */
         bool check_full;         /* rd.verity.check=full */
-        bool kernel_sig;         /* rd.verity.kernel_sig=1: also hand the PKCS#7 to the kernel */
+        enum vr_kernel_sig kernel_sig; /* rd.verity.kernel_sig=: also hand the PKCS#7 to the kernel */
         bool userspace_verity;   /* systemd.allow_userspace_verity= (default true); see vr_cmdline_kernel_sig() */
         enum vr_measure_policy measure; /* rd.verity.measure= */
         unsigned measure_pcr;    /* rd.verity.measure=PCR (default VR_MEASURE_DEFAULT_PCR) */
@@ -85,8 +93,9 @@ bool vr_cmdline_wants_usr(const struct vr_cmdline *c);
  * signed /usr on the root's disk, if there is one, is set up with it. */
 bool vr_cmdline_auto_usr(const struct vr_cmdline *c);
 
-/* Whether a root hash signature goes to the kernel too: rd.verity.kernel_sig=1, or
- * systemd.allow_userspace_verity=0 (only the kernel may accept a signature, as in systemd). */
+/* Whether a root hash signature is meant for the kernel too: rd.verity.kernel_sig=1 or
+ * required, or systemd.allow_userspace_verity=0 (only the kernel may accept a signature,
+ * as in systemd). vr_kernel_sig_decide() says whether this kernel gets it. */
 bool vr_cmdline_kernel_sig(const struct vr_cmdline *c);
 
 const char *vr_sig_policy_to_string(enum vr_sig_policy p);

@@ -97,6 +97,9 @@ int vr_check_active(const char *name, const char *data, const struct vr_verity_t
         r = vr_dm_verify_verity(name, want, &devnum);
         if (r < 0)
                 return r;
+        /* dm-verity creates no table with root_hash_sig_key_desc whose signature it refused. */
+        if (want->options & VR_TABLE_ROOT_HASH_SIG)
+                log_notice("the kernel verified the root hash signature of /dev/mapper/%s", name);
         r = dm_node_by_name(name, node, sizeof(node));
         if (r < 0)
                 return log_error_errno(r, "/dev/mapper/%s is not active after activation", name);

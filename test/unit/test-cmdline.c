@@ -412,6 +412,19 @@ static void test_kernel_sig_values(void **state) {
 static void test_kernel_sig_invalid(void **state) {
         assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=2", &c), -EINVAL);
         assert_last_error_contains("Invalid value for rd.verity.kernel_sig: \"2\"");
+        assert_last_error_contains("a boolean or required");
+        assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=Required", &c), -EINVAL);
+}
+
+static void test_kernel_sig_required(void **state) {
+        assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=required", &c), 0);
+        assert_int_equal(c.kernel_sig, VR_KERNEL_SIG_REQUIRED);
+        assert_true(vr_cmdline_kernel_sig(&c));
+        /* The last one wins, as for every key. */
+        assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=required rd.verity.kernel_sig=1", &c), 0);
+        assert_int_equal(c.kernel_sig, VR_KERNEL_SIG_ON);
+        assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=1 rd.verity.kernel-sig=required", &c), 0);
+        assert_int_equal(c.kernel_sig, VR_KERNEL_SIG_REQUIRED);
 }
 
 /* systemd's key: 0 leaves signatures to the kernel, so they are handed to it whatever
@@ -675,6 +688,7 @@ int main(void) {
                 T(test_check_invalid),
                 T(test_kernel_sig_values),
                 T(test_kernel_sig_invalid),
+                T(test_kernel_sig_required),
                 T(test_allow_userspace_verity),
                 T(test_allow_userspace_verity_invalid),
                 T(test_unknown_own_key_invalid),
