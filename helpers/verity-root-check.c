@@ -3,7 +3,9 @@
  * will read and ask the kernel for the dm-verity status, so corruption stops the boot now.
  * verity-root-check --failed NAME: as ExecStopPost=, explain why the attach failed.
  * verity-root-check --sysroot DIR: before switch-root, refuse a verified root mounted on
- * DIR (and a verified /usr on DIR/usr) that is not this machine's root of the chosen version. */
+ * DIR (and a verified /usr on DIR/usr) that is not this machine's root of the chosen version.
+ * verity-root-check --ipe-policy FILE DIR: then load and activate the signed IPE policy
+ * FILE, and prove it lets the kernel execute the init of the root on DIR. */
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -11,6 +13,7 @@
 #include "cmdline.h"
 #include "devcheck.h"
 #include "image-policy.h"
+#include "ipe.h"
 #include "kernel-sig.h"
 #include "sysroot.h"
 #include "util.h"
@@ -100,6 +103,15 @@ static int check_sysroot(const char *where) {
         return r < 0 ? r : vr_sysroot_check_usr(usr, "/dev/mapper/usr", usr_devnum, usr_fs);
 }
 
+static int load_ipe_policy(const char *path, const char *where) {
+        _cleanup_(vr_cmdline_done) struct vr_cmdline cmdline = {};
+        int r;
+
+        vr_cmdline_init(&cmdline);
+        r = vr_cmdline_read(NULL, &cmdline);
+        return r < 0 ? r : vr_ipe_load(path, where, cmdline.init);
+}
+
 int main(int argc, char **argv) {
         struct vr_cmdline cmdline;
         int r;
@@ -109,9 +121,13 @@ int main(int argc, char **argv) {
                 return explain_failure(argv[2]) < 0 ? 1 : 0;
         if (argc == 3 && streq(argv[1], "--sysroot"))
                 return check_sysroot(argv[2]) < 0 ? 1 : 0;
+        if (argc == 4 && streq(argv[1], "--ipe-policy"))
+                return load_ipe_policy(argv[2], argv[3]) < 0 ? 1 : 0;
         if (argc != 3) {
-                fprintf(stderr, "Usage: %s NAME DATA-DEVICE\n       %s --failed NAME\n       %s --sysroot DIR\n",
-                        program_invocation_short_name, program_invocation_short_name, program_invocation_short_name);
+                fprintf(stderr, "Usage: %s NAME DATA-DEVICE\n       %s --failed NAME\n       %s --sysroot DIR\n"
+                        "       %s --ipe-policy FILE DIR\n",
+                        program_invocation_short_name, program_invocation_short_name, program_invocation_short_name,
+                        program_invocation_short_name);
                 return 2;
         }
         struct vr_verity_table want;

@@ -7,6 +7,7 @@
 #include "activate.h"
 #include "bootwait.h"
 #include "cmdline.h"
+#include "ipe.h"
 #include "util.h"
 
 #ifndef VR_INITRD_LIBEXECDIR
@@ -150,27 +151,36 @@ static int add_sysroot_mount(const char *dir, const char *fstype) {
 }
 
 /* Before switch-root, the mounted root (and /usr) must look like this machine's root of
- * the version that was chosen; its failure stops the boot. */
+ * the version that was chosen; then the initrd's IPE policy (if it has one) goes active.
+ * A failure of either stops the boot. */
 static int add_sysroot_check(const char *dir) {
-        int r = write_unit(dir, "verity-root-sysroot.service",
-                           "[Unit]\n"
-                           "Description=Check the verified root before switching to it (verity-root)\n"
-                           "Documentation=man:dracut.verity-root(7)\n"
-                           "SourcePath=/proc/cmdline\n"
-                           "DefaultDependencies=no\n"
-                           "IgnoreOnIsolate=true\n"
-                           "Requires=sysroot.mount\n"
-                           "After=sysroot.mount sysroot-usr.mount\n"
-                           "Before=initrd-fs.target initrd-switch-root.target initrd-switch-root.service\n"
-                           "OnFailure=emergency.target\n"
-                           "OnFailureJobMode=replace-irreversibly\n"
-                           "\n"
-                           "[Service]\n"
-                           "Type=oneshot\n"
-                           "RemainAfterExit=yes\n"
-                           "StandardOutput=journal+console\n"
-                           "StandardError=journal+console\n"
-                           "ExecStart=" VR_INITRD_LIBEXECDIR "/verity-root-check --sysroot /sysroot\n");
+        _cleanup_free_ char *content = NULL;
+        bool ipe = access(VR_IPE_POLICY_FILE, F_OK) == 0;
+        int r;
+
+        if (asprintf(&content,
+                     "[Unit]\n"
+                     "Description=Check the verified root before switching to it (verity-root)\n"
+                     "Documentation=man:dracut.verity-root(7)\n"
+                     "SourcePath=/proc/cmdline\n"
+                     "DefaultDependencies=no\n"
+                     "IgnoreOnIsolate=true\n"
+                     "Requires=sysroot.mount\n"
+                     "After=sysroot.mount sysroot-usr.mount\n"
+                     "Before=initrd-fs.target initrd-switch-root.target initrd-switch-root.service\n"
+                     "OnFailure=emergency.target\n"
+                     "OnFailureJobMode=replace-irreversibly\n"
+                     "\n"
+                     "[Service]\n"
+                     "Type=oneshot\n"
+                     "RemainAfterExit=yes\n"
+                     "StandardOutput=journal+console\n"
+                     "StandardError=journal+console\n"
+                     "ExecStart=" VR_INITRD_LIBEXECDIR "/verity-root-check --sysroot /sysroot\n"
+                     "%s",
+                     ipe ? "ExecStart=" VR_INITRD_LIBEXECDIR "/verity-root-check --ipe-policy " VR_IPE_POLICY_FILE " /sysroot\n" : "") < 0)
+                return log_error_errno(ENOMEM, "out of memory");
+        r = write_unit(dir, "verity-root-sysroot.service", content);
         if (r < 0)
                 return r;
         return add_dependency(dir, "initrd-fs.target", "requires", "verity-root-sysroot.service");

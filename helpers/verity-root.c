@@ -13,6 +13,7 @@ static const struct {
         { "join-signature", vr_verb_join_signature, "write a root hash signature made elsewhere into an image" },
         { "predict-pcr", vr_verb_predict_pcr, "print the TPM PCR value the boot of an image measures, and its events" },
         { "cmdline", vr_verb_cmdline, "print the kernel command line that boots an image (UKI or dm-mod.create=)" },
+        { "ipe-policy", vr_verb_ipe_policy, "print an IPE policy that executes only from the verified root of an image" },
 };
 
 static void help(void) {

@@ -7,3 +7,4 @@ int vr_verb_mkimage(int argc, char **argv);
 int vr_verb_cmdline(int argc, char **argv);
 int vr_verb_join_signature(int argc, char **argv);
 int vr_verb_predict_pcr(int argc, char **argv);
+int vr_verb_ipe_policy(int argc, char **argv);

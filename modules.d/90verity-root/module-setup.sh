@@ -20,6 +20,9 @@ verityroot_min_version=${verityroot_min_version:-}
 # Without them the root is not measured (one line says why; rd.verity.measure=required
 # refuses to boot).
 verityroot_tpm2=${verityroot_tpm2:-auto}
+# A signed IPE policy (DER PKCS#7 with the policy inside, see verity-root ipe-policy) that
+# the initrd loads and activates once the verified root is mounted and checked; empty: none.
+verityroot_ipe_policy=${verityroot_ipe_policy:-}
 
 check() {
     require_binaries "$verityroot_libexecdir"/verity-root-setup || return 1
@@ -128,6 +131,16 @@ install_tpm2() {
         {"$_arch/",}"libtss2-mu.so.0*" {"$_arch/",}"libtss2-sys.so.1*"
 }
 
+# The initrd refuses to boot when it cannot load the policy; checked there, by the kernel.
+install_ipe_policy() {
+    [ -n "$verityroot_ipe_policy" ] || return 0
+    if [ ! -f "$verityroot_ipe_policy" ] || [ ! -s "$verityroot_ipe_policy" ]; then
+        derror "verity-root: verityroot_ipe_policy=\"$verityroot_ipe_policy\" is not a non-empty file"
+        return 1
+    fi
+    inst_simple "$verityroot_ipe_policy" /etc/verity-root/ipe-policy.p7s
+}
+
 install() {
 
     inst_binary "$verityroot_libexecdir"/verity-root-setup /usr/lib/dracut-verity/verity-root-setup
@@ -137,6 +150,7 @@ install() {
         inst_hook cmdline 30 "$moddir/parse-verity-root.sh"
     fi
     install_min_version || return 1
+    install_ipe_policy || return 1
 
     if dracut_module_included "systemd"; then
         inst_binary "$verityroot_libexecdir"/verity-root-generator \

@@ -303,7 +303,8 @@ build_initrd() {
 	kver=$(kernel_version) || return 1
 	key=$( { echo "$flavour $kver $* ${WITH_DRACUT_SYSTEMD:-0} ${NO_EMERGENCY_OVERLAY:-0} ${VERITYROOT_TPM2:-}"; source_hash;
 		[ -n "${CERTDIR:-}" ] && cat "$CERTDIR"/*.crt 2>/dev/null
-		[ -n "${CERTROOT:-}" ] && find "$CERTROOT" -printf '%p %s %l\n' | sort; } | sha256sum | cut -c1-16)
+		[ -n "${CERTROOT:-}" ] && find "$CERTROOT" -printf '%p %s %l\n' | sort
+		[ -n "${IPE_POLICY:-}" ] && cat "$IPE_POLICY"; } | sha256sum | cut -c1-16)
 	local img=$WORK/initrd-$flavour-$key.img
 	if [ ! -f "$img" ]; then
 		conf=$WORK/conf-$key
@@ -322,6 +323,8 @@ build_initrd() {
 		fi
 		# VERITYROOT_TPM2=yes|no|auto: the module's verityroot_tpm2= (TPM libraries).
 		[ -z "${VERITYROOT_TPM2:-}" ] || echo "verityroot_tpm2=\"$VERITYROOT_TPM2\"" >> "$conf/verity-root.conf"
+		# IPE_POLICY=FILE (under $WORK): the module's verityroot_ipe_policy= (a signed IPE policy).
+		[ -z "${IPE_POLICY:-}" ] || echo "verityroot_ipe_policy=\"$IPE_POLICY\"" >> "$conf/verity-root.conf"
 		# NO_EMERGENCY_OVERLAY=1: the initrd's own emergency path ends a failed boot.
 		overlay=$(emergency_overlay)
 		[ "${NO_EMERGENCY_OVERLAY:-0}" = 0 ] || overlay=$WORK/no-overlay

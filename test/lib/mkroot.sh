@@ -72,6 +72,23 @@ if [ -r /sys/class/tpm/tpm0/pcr-sha256/15 ]; then
 	echo "VERITY-ROOT-TEST: tpm pcr-sha256-15=$(cat /sys/class/tpm/tpm0/pcr-sha256/15)"
 	echo "VERITY-ROOT-TEST: tpm measure-log=$(base64 -w0 /run/log/systemd/tpm2-measure.log 2>/dev/null || echo none)"
 fi
+# With IPE (CONFIG_SECURITY_IPE): the active policy, and whether a copy of busybox on a
+# tmpfs runs (an IPE policy of verity-root ipe-policy refuses it).
+grep -q ' /sys/kernel/security securityfs ' /proc/mounts ||
+	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+if [ -d /sys/kernel/security/ipe ]; then
+	ipe_active=none
+	for p in /sys/kernel/security/ipe/policies/*; do
+		[ "$(cat "$p/active" 2>/dev/null)" = 1 ] && ipe_active=${p##*/}
+	done
+	ipe_exec=ran
+	if ! mount -t tmpfs -o mode=0755 tmpfs /tmp || ! cp /bin/busybox /tmp/ipe-busybox; then
+		ipe_exec=no-tmpfs
+	elif ! /tmp/ipe-busybox true; then
+		ipe_exec=refused
+	fi
+	echo "VERITY-ROOT-TEST: ipe policy=$ipe_active tmpfs-exec=$ipe_exec"
+fi
 sync
 echo o > /proc/sysrq-trigger
 sleep 5
