@@ -18,7 +18,7 @@ suites=${VR_SUITES:-unit asan cmdline inspect kiwi mkimage package fuzz boot boo
 CHECK_DRACUT_SYSTEMD_CASES=${CHECK_DRACUT_SYSTEMD_CASES:-01-roothash 01b-invalid-cmdline 02b-signed-repart 04-corrupt-block 11-root-dissect 09b-usr-signed-auto}
 # The CI subset of test/stacks/run.sh: one stack, the boots most likely to break there.
 CHECK_STACKS=${CHECK_STACKS:-trixie}
-CHECK_STACK_CASES=${CHECK_STACK_CASES:-02b-signed-repart 11-root-dissect 29-one-owner 31-own-emergency 33-kernel-keyring}
+CHECK_STACK_CASES=${CHECK_STACK_CASES:-02b-signed-repart 11-root-dissect 29-one-owner 31-own-emergency 33-kernel-keyring 34-ipe}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
 
 record() { # name status(0 pass, 77 skip, else fail)

@@ -16,7 +16,7 @@ TOP=$(cd "$here/../.." && pwd)
 # shellcheck source=SCRIPTDIR/chroot.sh
 . "$here/chroot.sh"
 suites=${*:-trixie sid}
-STACK_CASES=${STACK_CASES:-01-roothash 02b-signed-repart 04-corrupt-block 05-wrong-roothash 10-shell-initrd 11-root-dissect 12-gpt-auto 17b-corruption-error 20-uki-roothash 21-uki-signed 23b-luks-gpt-auto 29-one-owner 29b-usr-dissect 30-image-policy 02c-cert-dirs 31-own-emergency 33-kernel-keyring}
+STACK_CASES=${STACK_CASES:-01-roothash 02b-signed-repart 04-corrupt-block 05-wrong-roothash 10-shell-initrd 11-root-dissect 12-gpt-auto 17b-corruption-error 20-uki-roothash 21-uki-signed 23b-luks-gpt-auto 29-one-owner 29b-usr-dissect 30-image-policy 02c-cert-dirs 31-own-emergency 33-kernel-keyring 34-ipe}
 passed=0 failed=0 skipped=0
 failures=()
 report=()
