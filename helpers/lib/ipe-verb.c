@@ -3,8 +3,7 @@
  * verified root (and /usr) that booting IMAGE sets up, and from the initramfs. */
 #include <getopt.h>
 
-#include "discover.h"
-#include "dps.h"
+#include "image-verdicts.h"
 #include "ipe.h"
 #include "util.h"
 #include "verbs.h"
@@ -12,6 +11,7 @@
 struct ipe_args {
         const char *certs;
         const char *roothash;
+        const char *usrhash;
         const char *name;
         const char *version;
         bool kernel_sig;
@@ -28,6 +28,7 @@ static void ipe_help(void) {
                "  --certs DIR             trusted certificates (*.crt) in DIR only, instead of\n"
                "                          " VR_CERT_DIRS_TEXT "\n"
                "  --roothash HEX          the roothash= the kernel command line will carry\n"
+               "  --usrhash HEX           the usrhash= it will carry (with --roothash)\n"
                "  --name NAME             policy_name= (default " VR_IPE_DEFAULT_NAME ")\n"
                "  --policy-version X.Y.Z  policy_version= (default " VR_IPE_DEFAULT_VERSION "); the kernel\n"
                "                          activates no policy older than the active one\n"
@@ -37,10 +38,11 @@ static void ipe_help(void) {
 }
 
 static int parse_ipe_args(int argc, char **argv, struct ipe_args *a) {
-        enum { ARG_CERTS = 0x100, ARG_ROOTHASH, ARG_NAME, ARG_VERSION, ARG_KERNEL_SIG };
+        enum { ARG_CERTS = 0x100, ARG_ROOTHASH, ARG_USRHASH, ARG_NAME, ARG_VERSION, ARG_KERNEL_SIG };
         static const struct option options[] = {
                 { "certs", required_argument, NULL, ARG_CERTS },
                 { "roothash", required_argument, NULL, ARG_ROOTHASH },
+                { "usrhash", required_argument, NULL, ARG_USRHASH },
                 { "name", required_argument, NULL, ARG_NAME },
                 { "policy-version", required_argument, NULL, ARG_VERSION },
                 { "kernel-sig", no_argument, NULL, ARG_KERNEL_SIG },
@@ -58,6 +60,9 @@ static int parse_ipe_args(int argc, char **argv, struct ipe_args *a) {
                         break;
                 case ARG_ROOTHASH:
                         a->roothash = optarg;
+                        break;
+                case ARG_USRHASH:
+                        a->usrhash = optarg;
                         break;
                 case ARG_NAME:
                         if (!vr_ipe_name_valid(optarg))
@@ -82,36 +87,11 @@ static int parse_ipe_args(int argc, char **argv, struct ipe_args *a) {
         }
         if (optind >= argc)
                 return log_error_errno(EINVAL, "ipe-policy: no image given (see --help)");
+        if (a->usrhash && !a->roothash)
+                return log_error_errno(EINVAL, "ipe-policy: --usrhash needs --roothash");
         a->images = argv + optind;
         a->n_images = argc - optind;
         return 1;
-}
-
-/* What the boot sets up: the root, then (only without roothash=, as at boot) a signed
- * /usr on the root's disk. */
-static int boot_verdicts(const struct vr_partition_list *parts, const struct ipe_args *a,
-                         const struct vr_trust_store *trust, struct vr_verdict v[2], size_t *ret_n) {
-        struct vr_discover_config cfg = {
-                .target = VR_TARGET_ROOT,
-                .trusted_hash = a->roothash,
-                .sig = VR_SIG_OPTIONAL,
-                .trust = trust,
-        };
-
-        *ret_n = 0;
-        if (vr_discover_with_kiwi(parts, &cfg, &v[0]) < 0)
-                return log_error_errno(v[0].error, "the root would not boot: %s", v[0].reason);
-        *ret_n = 1;
-        if (a->roothash)
-                return 0;
-        if (!vr_disk_find_target(parts, v[0].data->disk, vr_dps_native_arch(), VR_TARGET_USR, NULL))
-                return 0;
-        cfg.target = VR_TARGET_USR;
-        cfg.only_disk = v[0].data->disk;
-        if (vr_discover(parts, &cfg, &v[1]) < 0)
-                return log_error_errno(v[1].error, "the usr partition would not boot: %s", v[1].reason);
-        *ret_n = 2;
-        return 0;
 }
 
 int vr_verb_ipe_policy(int argc, char **argv) {
@@ -132,7 +112,9 @@ int vr_verb_ipe_policy(int argc, char **argv) {
         if (r < 0)
                 return 1;
         struct vr_ipe_policy_spec spec = { .name = a.name, .version = a.version, .kernel_sig = a.kernel_sig };
-        if (boot_verdicts(&parts, &a, &trust, v, &n) >= 0) {
+        r = vr_image_verdicts(&parts, a.roothash, a.usrhash, &trust, v);
+        if (r > 0) {
+                n = (size_t) r;
                 for (size_t i = 0; i < n; i++)
                         spec.hashes[spec.n_hashes++] = (struct vr_ipe_verity_hash) {
                                 .what = i == 0 ? "root" : "usr",

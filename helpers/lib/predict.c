@@ -4,8 +4,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 
-#include "discover.h"
-#include "dps.h"
+#include "image-verdicts.h"
 #include "measure.h"
 #include "util.h"
 #include "verbs.h"
@@ -86,38 +85,6 @@ static int parse_predict_args(int argc, char **argv, struct predict_args *a) {
         return 1;
 }
 
-/* The verdicts the boot reaches, in the order it measures them: the root, then /usr:
- * the one usrhash= names, or without root arguments (as at boot) a signed /usr on the
- * root's disk. */
-static int predict_verdicts(const struct vr_partition_list *parts, const struct predict_args *a,
-                            const struct vr_trust_store *trust, struct vr_verdict *root, struct vr_verdict *usr,
-                            bool *ret_usr) {
-        struct vr_discover_config cfg = {
-                .target = VR_TARGET_ROOT,
-                .trusted_hash = a->roothash,
-                .sig = VR_SIG_OPTIONAL,
-                .trust = trust,
-        };
-
-        *ret_usr = false;
-        if (vr_discover_with_kiwi(parts, &cfg, root) < 0)
-                return log_error_errno(root->error, "the root would not boot: %s", root->reason);
-        cfg.target = VR_TARGET_USR;
-        if (a->usrhash)
-                cfg.trusted_hash = a->usrhash;
-        else if (a->roothash)
-                return 0;
-        else {
-                if (!vr_disk_find_target(parts, root->data->disk, vr_dps_native_arch(), VR_TARGET_USR, NULL))
-                        return 0;
-                cfg.only_disk = root->data->disk;
-        }
-        if (vr_discover(parts, &cfg, usr) < 0)
-                return log_error_errno(usr->error, "the usr partition would not boot: %s", usr->reason);
-        *ret_usr = true;
-        return 0;
-}
-
 int vr_verb_predict_pcr(int argc, char **argv) {
         _cleanup_(vr_partition_list_done) struct vr_partition_list parts = {};
         _cleanup_(vr_trust_store_done) struct vr_trust_store trust = {};
@@ -126,7 +93,6 @@ int vr_verb_predict_pcr(int argc, char **argv) {
         char *events[2] = {};
         unsigned char pcr[vr_pcr_banks_n][VR_DIGEST_MAX];
         struct predict_args a;
-        bool has_usr;
         size_t n = 0;
         int r, ret = 1;
 
@@ -138,9 +104,10 @@ int vr_verb_predict_pcr(int argc, char **argv) {
         r = a.certs ? vr_trust_store_load(a.certs, &trust) : vr_trust_store_load_default(NULL, &trust);
         if (r < 0)
                 return 1;
-        if (predict_verdicts(&parts, &a, &trust, &verdicts[0], &verdicts[1], &has_usr) < 0)
+        r = vr_image_verdicts(&parts, a.roothash, a.usrhash, &trust, verdicts);
+        if (r < 0)
                 goto out;
-        n = has_usr ? 2 : 1;
+        n = (size_t) r;
         for (size_t i = 0; i < n; i++)
                 if (vr_measure_event_for_verdict(targets[i], &verdicts[i], &trust, &events[i]) < 0)
                         goto out;

@@ -121,6 +121,28 @@ mk usronly --usr
 check wrong-type 1 "not the root type" -- "$W/usronly.img" --roothash "$usronly_ROOTHASH"
 check usr-boots 0 "usr: would boot" -- "$W/usronly.img" --roothash "$plain_ROOTHASH" --usrhash "$usronly_ROOTHASH" "$W/plain.img"
 
+# roothash= and usrhash=: predict-pcr and ipe-policy see both, root first.
+if selected usrhash-verbs; then
+    run predict-pcr "$W/usronly.img" "$W/plain.img" --roothash "$plain_ROOTHASH" --usrhash "$usronly_ROOTHASH"
+    events=$(echo "$out" | sed -n 's/^event: *verity-root:v1:\([a-z]*\):\([0-9a-f]*\):cmdline:-$/\1=\2/p' | paste -sd' ')
+    if [ "$rc" -ne 0 ] || [ "$events" != "root=$plain_ROOTHASH usr=$usronly_ROOTHASH" ]; then
+        fail usrhash-verbs "predict-pcr --usrhash: exit $rc, events \"$events\""
+    else
+        run ipe-policy "$W/usronly.img" "$W/plain.img" --roothash "$plain_ROOTHASH" --usrhash "$usronly_ROOTHASH"
+        rules=$(echo "$out" | sed -n 's/^op=EXECUTE dmverity_roothash=sha256:\([0-9a-f]*\) action=ALLOW$/\1/p' | paste -sd' ')
+        if [ "$rc" -ne 0 ] || [ "$rules" != "$plain_ROOTHASH $usronly_ROOTHASH" ]; then
+            fail usrhash-verbs "ipe-policy --usrhash: exit $rc, allowed hashes \"$rules\""
+        else
+            run ipe-policy "$W/plain.img" --usrhash "$usronly_ROOTHASH"
+            if [ "$rc" -eq 2 ] && echo "$out" | grep -q -- "--usrhash needs --roothash"; then
+                pass usrhash-verbs
+            else
+                fail usrhash-verbs "ipe-policy --usrhash without --roothash: exit $rc"
+            fi
+        fi
+    fi
+fi
+
 # Two disks carrying the same PARTUUIDs: never guess.
 cp "$W/plain.img" "$W/clone.img"
 check duplicate-partuuid 1 "ambiguous: 2 partitions have PARTUUID=$plain_DATA_UUID" -- "$W/plain.img" "$W/clone.img" --roothash "$plain_ROOTHASH"
