@@ -22,21 +22,6 @@ static int group_teardown(void **state) {
         return 0;
 }
 
-static unsigned char *read_all(const char *path, size_t *ret_len) {
-        FILE *f = fopen(path, "re");
-        assert_non_null(f);
-        assert_int_equal(fseek(f, 0, SEEK_END), 0);
-        long n = ftell(f);
-        assert_true(n > 0);
-        rewind(f);
-        unsigned char *buf = malloc((size_t) n);
-        assert_non_null(buf);
-        assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-        fclose(f);
-        *ret_len = (size_t) n;
-        return buf;
-}
-
 /* text signed into dir/NAME.p7s (detached: without -nodetach); returns the DER. */
 static unsigned char *sign(const char *name, const char *text, bool detached, size_t *ret_len) {
         char path[600];
@@ -49,7 +34,7 @@ static unsigned char *sign(const char *name, const char *text, bool detached, si
                 "-signer %s/signer.crt -inkey %s/signer.key -out %s/%s.p7s",
                 detached ? "" : "-nodetach", dir, name, dir, dir, dir, name);
         snprintf(path, sizeof(path), "%s/%s.p7s", dir, name);
-        return read_all(path, ret_len);
+        return test_slurp(path, ret_len);
 }
 
 static void test_policy_root(void **state) {

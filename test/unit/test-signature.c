@@ -37,29 +37,13 @@ static int group_teardown(void **state) {
         return 0;
 }
 
-static unsigned char *read_all(const char *path, size_t *ret_len) {
-        FILE *f = fopen(path, "re");
-        assert_non_null(f);
-        assert_int_equal(fseek(f, 0, SEEK_END), 0);
-        long n = ftell(f);
-        assert_true(n >= 0);
-        rewind(f);
-        unsigned char *buf = malloc((size_t) n + 1);
-        assert_non_null(buf);
-        assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-        buf[n] = 0;
-        fclose(f);
-        *ret_len = (size_t) n;
-        return buf;
-}
-
 /* A blob signed by keys/NAME over root_hash; caller frees. */
 static unsigned char *make_sig(const char *name, const char *root_hash, bool fingerprint, size_t *ret_len) {
         char out[600];
         snprintf(out, sizeof(out), "%s/%s-%s%s.sig", test_tmpdir(), name, root_hash, fingerprint ? "" : "-nofp");
         test_sh("test/lib/mksig.sh %s/%s.key %s/%s.crt %s %s%s", keys, name, keys, name, root_hash, out,
                 fingerprint ? "" : " --no-fingerprint");
-        return read_all(out, ret_len);
+        return test_slurp(out, ret_len);
 }
 
 static void replace_once(unsigned char *buf, size_t len, const char *old, const char *new) {
@@ -274,7 +258,7 @@ static void test_not_detached(void **state) {
                 "openssl smime -sign -nodetach -binary -noattr -in data -signer alpha.crt -inkey alpha.key -outform DER -out att.der && "
                 "printf '{\"rootHash\":\"%s\",\"signature\":\"%%s\"}' $(openssl base64 -A -in att.der) > %s",
                 keys, H1, H1, out);
-        unsigned char *blob = read_all(out, &len);
+        unsigned char *blob = test_slurp(out, &len);
         assert_int_equal(vr_signature_parse(blob, len, WHAT, &s), 0);
         assert_verify_fails(&s, -EBADMSG, "signature is not detached");
         vr_signature_done(&s);
@@ -453,7 +437,7 @@ static char *load_capturing_stderr(const char *dir, struct vr_trust_store *ts) {
         assert_true(dup2(saved, STDERR_FILENO) >= 0);
         close(saved);
         assert_int_equal(r, 0);
-        return (char *) read_all(path, &len);
+        return (char *) test_slurp(path, &len);
 }
 
 static void test_store_reads_only_crt(void **state) {

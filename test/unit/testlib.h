@@ -50,6 +50,23 @@ static inline struct vr_region test_region_from_file(const char *path, const cha
         return (struct vr_region) { .fd = fd, .offset = 0, .size = (uint64_t) st.st_size, .what = what };
 }
 
+/* The whole file, NUL-terminated (not counted in *ret_len); the caller frees it. */
+static inline unsigned char *test_slurp(const char *path, size_t *ret_len) {
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        assert_int_equal(fseek(f, 0, SEEK_END), 0);
+        long n = ftell(f);
+        assert_true(n >= 0);
+        rewind(f);
+        unsigned char *buf = malloc((size_t) n + 1);
+        assert_non_null(buf);
+        assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
+        buf[n] = 0;
+        fclose(f);
+        *ret_len = (size_t) n;
+        return buf;
+}
+
 /* Runs a shell command (fixture scripts in test/lib), failing the test on non-zero exit. */
 static inline void test_sh(const char *fmt, ...) {
         char cmd[4096];
