@@ -365,6 +365,9 @@ static int run(int argc, char **argv) {
                 return (usr ? vr_cmdline_wants_usr(&cmdline) : vr_cmdline_wants_root(&cmdline)) ? 0 : 1;
         arg_start_usec = vr_now_usec();
         vr_deadline_arm(arg_target, cmdline.timeout_sec);
+        /* The measurement markers are written before the hand-off file that used to create it. */
+        if (mkdir(VR_RUNDIR, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create %s: %s", VR_RUNDIR, strerror(errno));
         vr_random_warm_up();
 
         if (cmdline.sig != VR_SIG_OFF) {
