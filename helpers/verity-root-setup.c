@@ -323,6 +323,11 @@ static int decide_kernel_sig(const struct vr_verdict *v, struct vr_cmdline *c) {
         bool hand;
         int r;
 
+        /* Nothing asked for and dm-verity not loaded yet: it can only come to insist on
+         * signatures through the command line. Loading it just to ask would cost the boot
+         * a modprobe here (it is loaded when the table is, anyway). */
+        if (!vr_cmdline_kernel_sig(c) && !c->dm_verity_require_signatures && access("/sys/module/dm_verity", F_OK) < 0)
+                return 0;
         vr_kernel_sig_probe(NULL, &k);
         r = vr_kernel_sig_decide(arg_target, v, c, &k, &hand);
         if (r < 0)

@@ -377,6 +377,12 @@ static int parse_item(struct vr_cmdline *c, struct parse_state *st, const char *
                 }
                 return set_string(&c->image_filter, key, value, true);
         }
+        /* The kernel's key, read only to know whether dm-verity will insist on signatures
+         * before it is loaded; never refused here (the kernel's parser decides). */
+        if (key_eq(key, "dm_verity.require_signatures")) {
+                c->dm_verity_require_signatures = parse_boolean(value) != 0;
+                return 0;
+        }
         if (key_eq(key, "systemd.allow_userspace_verity")) {
                 int b = parse_boolean(value);
                 if (b < 0)

@@ -63,6 +63,7 @@ struct vr_cmdline {
         bool check_full;         /* rd.verity.check=full */
         enum vr_kernel_sig kernel_sig; /* rd.verity.kernel_sig=: also hand the PKCS#7 to the kernel */
         bool userspace_verity;   /* systemd.allow_userspace_verity= (default true); see vr_cmdline_kernel_sig() */
+        bool dm_verity_require_signatures; /* dm_verity.require_signatures= given and not false */
         enum vr_measure_policy measure; /* rd.verity.measure= */
         unsigned measure_pcr;    /* rd.verity.measure=PCR (default VR_MEASURE_DEFAULT_PCR) */
         char *min_version;       /* rd.verity.min_version=: oldest IMAGE_VERSION that may boot, or NULL */

@@ -416,6 +416,16 @@ static void test_kernel_sig_invalid(void **state) {
         assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=Required", &c), -EINVAL);
 }
 
+/* The kernel's own key: remembered, never refused (its parser decides). */
+static void test_dm_verity_require_signatures(void **state) {
+        assert_int_equal(vr_cmdline_parse("dm_verity.require_signatures=1", &c), 0);
+        assert_true(c.dm_verity_require_signatures);
+        assert_int_equal(vr_cmdline_parse("dm-verity.require_signatures=0", &c), 0);
+        assert_false(c.dm_verity_require_signatures);
+        assert_int_equal(vr_cmdline_parse("dm_verity.require_signatures=maybe", &c), 0);
+        assert_true(c.dm_verity_require_signatures);
+}
+
 static void test_kernel_sig_required(void **state) {
         assert_int_equal(vr_cmdline_parse("rd.verity.kernel_sig=required", &c), 0);
         assert_int_equal(c.kernel_sig, VR_KERNEL_SIG_REQUIRED);
@@ -689,6 +699,7 @@ int main(void) {
                 T(test_kernel_sig_values),
                 T(test_kernel_sig_invalid),
                 T(test_kernel_sig_required),
+                T(test_dm_verity_require_signatures),
                 T(test_allow_userspace_verity),
                 T(test_allow_userspace_verity_invalid),
                 T(test_unknown_own_key_invalid),
