@@ -22,8 +22,9 @@ make_cert "$WORK/keys-33" b "verity-root-test-not-in-db"
 cp "$WORK/keys-33/b.crt" "$WORK/certs-33/"
 make_root "$WORK/root-33" keyring-33
 make_disk "$WORK/disk-33a.img" "$WORK/root-33" --sign "$WORK/keys-33/a.key" "$WORK/keys-33/a.crt"
-roothash_a=$ROOTHASH # make_disk sets it; each disk has its own salt
 make_disk "$WORK/disk-33b.img" "$WORK/root-33" --sign "$WORK/keys-33/b.key" "$WORK/keys-33/b.crt"
+# No signature partition: only roothash= can boot it.
+make_disk "$WORK/disk-33u.img" "$WORK/root-33"
 CERTDIR=$WORK/certs-33 build_initrd "$WORK/initrd-33.img" systemd
 CERTDIR=$WORK/certs-33 build_initrd "$WORK/initrd-33-shell.img" shell
 ovmf_vars_with_db "$WORK/vars-33-db.fd" "$WORK/keys-33/a.crt"
@@ -57,11 +58,13 @@ log=$(run_qemu_ovmf 33-empty-db "$WORK/vars-33-empty.fd" "$WORK/initrd-33.img" "
 expect_not_booted "$log"
 expect_console "$log" 'verity-root: the kernel refused to open /dev/mapper/root .*trusts the signer CN ?= ?verity-root-test-db .*\.platform \(UEFI db\): empty'
 
-# roothash=: nothing the kernel could check. Refused by required, and by the kernel's
-# own require_signatures, in one line each, before any device is opened.
-log=$(run_qemu 33-roothash-required "$WORK/initrd-33.img" "roothash=$roothash_a $req" "$WORK/disk-33a.img")
+# roothash= and no signature partition: nothing the kernel could check. Refused by
+# required, and by the kernel's own require_signatures, in one line each, before any
+# device is opened. (With a signature partition that matches, roothash= roots hand its
+# signature to the kernel too.)
+log=$(run_qemu 33-roothash-required "$WORK/initrd-33.img" "roothash=$ROOTHASH $req" "$WORK/disk-33u.img")
 expect_not_booted "$log"
 expect_console "$log" 'verity-root: refusing to boot the root file system on partition .*: rd.verity.kernel_sig=required, but its root hash came from the kernel command line, with no signature for the kernel to check'
-log=$(run_qemu 33-roothash-kernel-requires "$WORK/initrd-33.img" "roothash=$roothash_a dm_verity.require_signatures=1" "$WORK/disk-33a.img")
+log=$(run_qemu 33-roothash-kernel-requires "$WORK/initrd-33.img" "roothash=$ROOTHASH dm_verity.require_signatures=1" "$WORK/disk-33u.img")
 expect_not_booted "$log"
 expect_console "$log" 'verity-root: refusing to boot the root file system on partition .*: kernel [^ ]+ opens only signed dm-verity devices \(dm_verity.require_signatures=1\), but its root hash came from the kernel command line'
