@@ -162,9 +162,11 @@ install() {
         # Without dracut-systemd there is no emergency.service that honours rd.shell and
         # rd.emergency (or none at all: emergency.target then fails to start, and a
         # refused root leaves the boot sitting there). /etc: over systemd's own too.
+        # dracut-ng sets $systemdsystemconfdir only for --hostonly: never rely on it.
         if ! dracut_module_included "dracut-systemd"; then
             inst_script "$moddir/verity-root-emergency.sh" /usr/lib/dracut-verity/verity-root-emergency
-            inst_simple "$moddir/verity-root-emergency.service" "$systemdsystemconfdir/emergency.service"
+            inst_simple "$moddir/verity-root-emergency.service" \
+                "${systemdsystemconfdir:-/etc/systemd/system}/emergency.service" || return 1
         fi
     else
         inst_hook initqueue/settled 30 "$moddir/verity-root-settled.sh"

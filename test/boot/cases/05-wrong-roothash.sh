@@ -13,3 +13,5 @@ build_initrd "$WORK/initrd-05.img" systemd
 log=$(run_qemu 05-wrong-roothash "$WORK/initrd-05.img" "roothash=$wrong" "$WORK/disk-05.img")
 expect_not_booted "$log"
 expect_console "$log" 'verity-root: .*root hash does not match'
+# Refused in seconds, through the emergency path: not after systemd's 90 s device timeout.
+expect_no_console "$log" 'Timed out waiting for device' "verity-root must fail before the device timeout"

@@ -16,6 +16,12 @@ NO_EMERGENCY_OVERLAY=1 build_initrd "$WORK/initrd-31.img" systemd
 if in_stack lsinitrd "$WORK/initrd-31.img" | grep -q 'dracut-emergency'; then
 	fail "the initrd has dracut-systemd's emergency path: the module must not pull dracut-systemd in"
 fi
+# Where systemd reads it, whatever dracut's --hostonly variables are (dracut-ng leaves
+# $systemdsystemconfdir empty without --hostonly: the unit once landed in / instead).
+files=$(in_stack lsinitrd "$WORK/initrd-31.img" 2>/dev/null | awk '{print $NF}')
+grep -qx 'etc/systemd/system/emergency.service' <<<"$files" ||
+	fail "the initrd has no etc/systemd/system/emergency.service"
+! grep -qx 'emergency.service' <<<"$files" || fail "the initrd has an emergency.service at its top"
 
 # boot31 NAME APPEND [QEMU-ARGS...]: like run_qemu, but the whole command line is APPEND.
 boot31() {
