@@ -18,22 +18,44 @@
 #include "sysroot.h"
 #include "util.h"
 
+/* Why the kernel said no, from the environment file (VERITY_KERNEL_SIG, VERITY_SIGNER);
+ * how: what systemd-veritysetup did about it. */
+static int log_kernel_refusal(const char *name, const char *how) {
+        const char *signer = getenv("VERITY_SIGNER");
+        char keyrings[256];
+
+        vr_kernel_keyrings_describe(NULL, keyrings, sizeof(keyrings));
+        return log_error_errno(EKEYREJECTED, "the kernel refused to open /dev/mapper/%s (%s): with %s it checks the "
+                               "root hash signature itself, and none of its keyrings trusts the signer %s (%s)",
+                               name, how, getenv("VERITY_KERNEL_SIG"), signer ?: "(unknown)", keyrings);
+}
+
+/* systemd-veritysetup (262) retries a signature the kernel refused without it: the device
+ * is then there, unsigned. The table check would refuse it too, but not say why. */
+static bool opened_without_signature(const char *name, const struct vr_verity_table *want) {
+        _cleanup_(vr_dm_device_done) struct vr_dm_device d = {};
+        struct vr_verity_table got;
+
+        if (!(want->options & VR_TABLE_ROOT_HASH_SIG) || !getenv("VERITY_KERNEL_SIG"))
+                return false;
+        if (vr_dm_query(name, &d) < 0 || d.target_count != 1 || !streq(d.target_type, "verity") ||
+            vr_verity_table_parse(d.params, &got) < 0)
+                return false;
+        return !(got.options & VR_TABLE_ROOT_HASH_SIG);
+}
+
 /* systemd passes the result of the service and our environment file to ExecStopPost=. */
 static int explain_failure(const char *name) {
         const char *result = getenv("SERVICE_RESULT"), *status = getenv("EXIT_STATUS");
-        const char *signer = getenv("VERITY_SIGNER");
+        char how[128];
 
         /* Attached but refused by our own check: that check has said why already. */
         if (!result || streq(result, "success") || vr_dm_is_active(name))
                 return 0;
         if (getenv("VERITY_KERNEL_SIG")) {
-                char keyrings[256];
-                vr_kernel_keyrings_describe(NULL, keyrings, sizeof(keyrings));
-                log_error("the kernel refused to open /dev/mapper/%s (systemd-veritysetup: %s, status %s): with %s it "
-                          "checks the root hash signature itself, and none of its keyrings trusts the signer %s (%s)",
-                          name, result, status ?: "?", getenv("VERITY_KERNEL_SIG"), signer ?: "(unknown)", keyrings);
-        }
-        else
+                snprintf(how, sizeof(how), "systemd-veritysetup: %s, status %s", result, status ?: "?");
+                (void) log_kernel_refusal(name, how);
+        } else
                 log_error("systemd-veritysetup could not open /dev/mapper/%s from %s and %s (%s, status %s)", name,
                           getenv("VERITY_DATA") ?: "?", getenv("VERITY_HASH") ?: "?", result, status ?: "?");
         return 0;
@@ -135,7 +157,9 @@ int main(int argc, char **argv) {
         r = vr_cmdline_read(NULL, &cmdline);
         if (r >= 0)
                 r = load_verified_table(argv[1], &want);
-        if (r >= 0)
+        if (r >= 0 && opened_without_signature(argv[1], &want))
+                r = log_kernel_refusal(argv[1], "systemd-veritysetup then opened it without the signature: refusing it");
+        else if (r >= 0)
                 r = vr_check_active(argv[1], argv[2], &want, cmdline.check_full);
         vr_cmdline_done(&cmdline);
         return r < 0 ? 1 : 0;
