@@ -372,11 +372,12 @@ build_initrd() {
 TCG_APPEND=${TCG_APPEND-tsc=reliable}
 
 # guest_kernel_died LOG RC QEMU-ARGS...: whether the guest's kernel oopsed on a stale int3
-# (no userspace causes that), or hung before it started any userspace. Under multi-threaded TCG, QEMU 7.2 sometimes
-# runs a translated block from before the kernel's own text patching (static keys: "Oops:
-# int3" in sched_clock_cpu or crng_make_state, or a hang right after "sched_clock:
-# Marking stable"); neither is the initrd's doing, so qemu_boot boots once more. Not
-# with a TPM: swtpm serves one connection.
+# (no userspace causes that), or hung before it started any userspace. Under
+# multi-threaded TCG, QEMU 7.2 sometimes runs a translated block from before the
+# kernel's own text patching (static keys: "Oops: int3" in sched_clock_cpu or
+# crng_make_state, or a hang right after "sched_clock: Marking stable"); neither is the
+# initrd's doing, so qemu_boot boots once more. Not with a TPM: swtpm serves one
+# connection.
 guest_kernel_died() {
 	local log=$1 rc=$2
 	shift 2

@@ -13,12 +13,13 @@ wrong=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 make_root "$WORK/root-31" wrong-31
 make_disk "$WORK/disk-31.img" "$WORK/root-31" --uuids-from-hash "$wrong"
 NO_EMERGENCY_OVERLAY=1 build_initrd "$WORK/initrd-31.img" systemd
-if in_stack lsinitrd "$WORK/initrd-31.img" | grep -q 'dracut-emergency'; then
+listing=$(in_stack lsinitrd "$WORK/initrd-31.img" 2>/dev/null)
+if grep -q 'dracut-emergency' <<<"$listing"; then
 	fail "the initrd has dracut-systemd's emergency path: the module must not pull dracut-systemd in"
 fi
 # Where systemd reads it, whatever dracut's --hostonly variables are (dracut-ng leaves
 # $systemdsystemconfdir empty without --hostonly: the unit once landed in / instead).
-files=$(in_stack lsinitrd "$WORK/initrd-31.img" 2>/dev/null | awk '{print $NF}')
+files=$(awk '{print $NF}' <<<"$listing")
 grep -qx 'etc/systemd/system/emergency.service' <<<"$files" ||
 	fail "the initrd has no etc/systemd/system/emergency.service"
 ! grep -qx 'emergency.service' <<<"$files" || fail "the initrd has an emergency.service at its top"
